@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Installs everything omni_ros needs on a fresh Debian 12 / Python 3.11 machine without a ROS install:
+#   1. Debian packages from requirements/apt.txt that are missing,
+#   2. a virtual environment (.venv) with ROS 2 Kilted from PyPI wheels and the pinned Python deps,
+#   3. omni_ros_interfaces built with CMake and installed into that environment,
+#   4. omni_ros installed into it (editable, so source edits need no reinstall).
+# Each step is skipped while its inputs are unchanged, so this is cheap to call before every run.
+# On a machine with ROS 2 installed, build with colcon instead (README).
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+venv=${OMNI_VENV:-$root/.venv}
+build=$root/build
+python=${PYTHON:-python3}
+log() { printf '[bootstrap] %s\n' "$*" >&2; }
+
+# Hash of the given files' contents (sorted), to tell whether a step is up to date.
+inputs_hash() { (cd "$root" && find "$@" -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16); }
+up_to_date() { [ -f "$venv/.stamp-$1" ] && [ "$(cat "$venv/.stamp-$1")" = "$2" ]; }
+mark_done() { echo "$2" > "$venv/.stamp-$1"; }
+
+install_apt() {
+  local missing=()
+  while read -r pkg; do
+    [ -n "$pkg" ] || continue
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done < <(sed -e 's/#.*//' -e '/^\s*$/d' "$root/requirements/apt.txt")
+  [ ${#missing[@]} -eq 0 ] && return
+  log "installing Debian packages: ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+install_venv() {
+  local h
+  h=$(inputs_hash requirements tools/bootstrap.sh)
+  if [ ! -x "$venv/bin/python" ]; then
+    log "creating $venv"
+    "$python" -m venv "$venv"
+  fi
+  # colcon must not mistake the ROS packages inside the wheels for workspace packages.
+  touch "$venv/COLCON_IGNORE"
+  up_to_date pip "$h" && return
+  log "installing ROS 2 Kilted wheels and Python dependencies (about a minute on a cold cache)"
+  "$venv/bin/pip" install -q --disable-pip-version-check \
+    -r "$root/requirements/build.txt" -r "$root/requirements/ros-kilted.txt" -r "$root/requirements/base.txt" \
+    -r "$root/requirements/test.txt" \
+    -c "$root/requirements/constraints.txt" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+  mark_done pip "$h"
+}
+
+build_interfaces() {
+  local h
+  h=$(inputs_hash omni_ros_interfaces requirements/ros-kilted.txt)
+  up_to_date interfaces "$h" && return
+  log "building omni_ros_interfaces (about 30 s)"
+  mkdir -p "$build"
+  touch "$build/COLCON_IGNORE"
+  cmake -S "$root/omni_ros_interfaces" -B "$build/omni_ros_interfaces" -DCMAKE_INSTALL_PREFIX="$venv" \
+    -DPython3_EXECUTABLE="$venv/bin/python" -DBUILD_TESTING=OFF > "$build/interfaces-configure.log" 2>&1 \
+    || { tail -30 "$build/interfaces-configure.log" >&2; exit 1; }
+  cmake --build "$build/omni_ros_interfaces" -j "$(nproc)" > "$build/interfaces-build.log" 2>&1 \
+    || { tail -30 "$build/interfaces-build.log" >&2; exit 1; }
+  cmake --install "$build/omni_ros_interfaces" > "$build/interfaces-install.log" 2>&1 \
+    || { tail -30 "$build/interfaces-install.log" >&2; exit 1; }
+  mark_done interfaces "$h"
+}
+
+install_omni_ros() {
+  local h
+  h=$(inputs_hash omni_ros/setup.py omni_ros/setup.cfg omni_ros/package.xml omni_ros/launch omni_ros/config)
+  up_to_date omni_ros "$h" && return
+  log "installing omni_ros into $venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check --no-deps --no-build-isolation --use-pep517 -e "$root/omni_ros" \
+    2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+  mark_done omni_ros "$h"
+}
+
+install_apt
+install_venv
+build_interfaces
+install_omni_ros
