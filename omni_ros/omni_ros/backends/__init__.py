@@ -1,0 +1,41 @@
+"""Backend registry: a backend is chosen by the node's ``backend`` parameter.
+
+Modules are imported only when their backend is chosen (or its options are listed), so choosing the
+CPU or scripted backend never imports torch or transformers. A backend class takes its validated
+options (``OPTIONS``) in ``__init__`` and does no I/O there.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import MappingProxyType
+from typing import Any, Mapping
+
+from omni_ros.backends.base import Backend
+from omni_ros.errors import ConfigError
+from omni_ros.options import OptionSpec, resolve
+
+# name -> "module:Class"; modules must import cheaply (heavy imports go inside setup()).
+BUILTIN: Mapping[str, str] = MappingProxyType({
+    'scripted': 'omni_ros.backends.scripted:ScriptedBackend',
+})
+
+
+def backend_class(name: str) -> type:
+    try:
+        target = BUILTIN[name]
+    except KeyError:
+        raise ConfigError(
+            f"unknown backend {name!r}; set 'backend' to one of: {', '.join(sorted(BUILTIN))}") from None
+    module_name, _, class_name = target.partition(':')
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def backend_options(name: str) -> tuple[OptionSpec, ...]:
+    return tuple(getattr(backend_class(name), 'OPTIONS', ()))
+
+
+def create_backend(name: str, options: Mapping[str, Any]) -> Backend:
+    """Instantiate (without setting up) backend ``name`` with validated ``options``."""
+    cls = backend_class(name)
+    return cls(resolve(backend_options(name), options))
