@@ -73,7 +73,8 @@ install_omni_ros() {
   h=$(inputs_hash omni_ros/setup.py omni_ros/setup.cfg omni_ros/package.xml omni_ros/launch omni_ros/config)
   up_to_date omni_ros "$h" && return
   log "installing omni_ros into $venv"
-  "$venv/bin/pip" install -q --disable-pip-version-check --no-deps --no-build-isolation --use-pep517 -e "$root/omni_ros" \
+  "$venv/bin/pip" install -q --disable-pip-version-check --no-deps --no-build-isolation --use-pep517 \
+    --config-settings editable_mode=compat -e "$root/omni_ros" \
     2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
   mark_done omni_ros "$h"
 }
