@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from omni_ros.backends.base import Backend
 from omni_ros.errors import ConfigError
@@ -39,3 +39,23 @@ def create_backend(name: str, options: Mapping[str, Any]) -> Backend:
     """Instantiate (without setting up) backend ``name`` with validated ``options``."""
     cls = backend_class(name)
     return cls(resolve(backend_options(name), options))
+
+
+# 'auto' tries these in order; a backend class may define ``usable(options) -> bool`` (cheap, no heavy
+# imports) to say whether it can run here with those options. The first usable one wins.
+AUTO_ORDER: tuple[str, ...] = ('minicpmo', 'llamacpp_omni', 'cpu')
+
+
+def resolve_backend(name: str, options_of: Callable[[str], Mapping[str, Any]]) -> str:
+    """The backend to load for the ``backend`` parameter value ``name``."""
+    if name != 'auto':
+        backend_class(name)  # raises ConfigError naming the choices
+        return name
+    for candidate in AUTO_ORDER:
+        if candidate not in BUILTIN:
+            continue
+        usable = getattr(backend_class(candidate), 'usable', None)
+        if usable is None or usable(resolve(backend_options(candidate), options_of(candidate))):
+            return candidate
+    raise ConfigError("backend 'auto' found no usable backend: install the CPU backend's dependencies "
+                      "(tools/bootstrap.sh) or set 'backend' explicitly, e.g. 'scripted'")

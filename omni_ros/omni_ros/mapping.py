@@ -1,0 +1,197 @@
+"""Every conversion between ROS messages and core types, in pairs (``x_to_msg`` / ``msg_to_x``).
+
+Enum conversions raise MappingError on values they do not know, so a newer message definition or a
+new core enum member fails loudly instead of being published as a wrong constant.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Mapping, TypeVar
+
+from builtin_interfaces.msg import Duration as DurationMsg
+from builtin_interfaces.msg import Time as TimeMsg
+from omni_ros_interfaces.action import SetWatch
+from omni_ros_interfaces.msg import AudioChunk, ProactiveEvent, Transcript as TranscriptMsg, WatchInfo
+
+from omni_ros import audio, cdr, imaging
+from omni_ros.errors import MappingError
+from omni_ros.types import (Event, EventKind, FloatArray, ImageArray, LazyFrame, Modality, Speaker, Speech,
+                            Transcript, Watch, WatchSource)
+
+K = TypeVar('K')
+V = TypeVar('V')
+
+
+def _lookup(table: Mapping[K, V], key: K, what: str) -> V:
+    try:
+        return table[key]
+    except KeyError:
+        raise MappingError(f'unknown {what} {key!r}; known: {", ".join(map(repr, table))}') from None
+
+
+def _inverse(table: Mapping[K, V]) -> dict[V, K]:
+    return {v: k for k, v in table.items()}
+
+
+_KIND = {EventKind.ALERT: ProactiveEvent.KIND_ALERT, EventKind.COMMENT: ProactiveEvent.KIND_COMMENT,
+         EventKind.ANSWER: ProactiveEvent.KIND_ANSWER}
+_MODALITY = {Modality.UNKNOWN: ProactiveEvent.MODALITY_UNKNOWN, Modality.VISION: ProactiveEvent.MODALITY_VISION,
+             Modality.AUDIO: ProactiveEvent.MODALITY_AUDIO,
+             Modality.AUDIOVISUAL: ProactiveEvent.MODALITY_AUDIOVISUAL}
+_SPEAKER = {Speaker.USER: TranscriptMsg.SPEAKER_USER, Speaker.ASSISTANT: TranscriptMsg.SPEAKER_ASSISTANT}
+_SOURCE = {WatchSource.ACTION: WatchInfo.SOURCE_ACTION, WatchSource.PARAMETER: WatchInfo.SOURCE_PARAMETER,
+           WatchSource.SPOKEN: WatchInfo.SOURCE_SPOKEN}
+
+
+def kind_to_msg(kind: EventKind) -> int:
+    return _lookup(_KIND, kind, 'event kind')
+
+
+def msg_to_kind(value: int) -> EventKind:
+    return _lookup(_inverse(_KIND), value, 'ProactiveEvent.kind')
+
+
+def modality_to_msg(modality: Modality) -> int:
+    return _lookup(_MODALITY, modality, 'modality')
+
+
+def msg_to_modality(value: int) -> Modality:
+    return _lookup(_inverse(_MODALITY), value, 'ProactiveEvent.modality')
+
+
+def speaker_to_msg(speaker: Speaker) -> int:
+    return _lookup(_SPEAKER, speaker, 'speaker')
+
+
+def msg_to_speaker(value: int) -> Speaker:
+    return _lookup(_inverse(_SPEAKER), value, 'Transcript.speaker')
+
+
+def source_to_msg(source: WatchSource) -> int:
+    return _lookup(_SOURCE, source, 'watch source')
+
+
+def msg_to_source(value: int) -> WatchSource:
+    return _lookup(_inverse(_SOURCE), value, 'WatchInfo.source')
+
+
+def _split(seconds: float) -> tuple[int, int]:
+    """Whole seconds and nanoseconds; split first, since seconds * 1e9 loses nanoseconds at epoch scale."""
+    whole = math.floor(seconds)
+    nanosec = round((seconds - whole) * 1e9)
+    if nanosec == 1_000_000_000:
+        whole, nanosec = whole + 1, 0
+    return whole, nanosec
+
+
+def time_to_msg(seconds: float) -> TimeMsg:
+    if not math.isfinite(seconds) or seconds < 0:
+        raise MappingError(f'time {seconds!r} s cannot be a ROS time stamp (finite, >= 0)')
+    sec, nanosec = _split(seconds)
+    return TimeMsg(sec=sec, nanosec=nanosec)
+
+
+def msg_to_time(msg: TimeMsg) -> float:
+    return msg.sec + msg.nanosec / 1e9
+
+
+def duration_to_msg(seconds: float) -> DurationMsg:
+    if not math.isfinite(seconds):
+        raise MappingError(f'duration {seconds!r} s is not finite')
+    sec, nanosec = _split(seconds)
+    return DurationMsg(sec=sec, nanosec=nanosec)
+
+
+def msg_to_duration(msg: DurationMsg) -> float:
+    return msg.sec + msg.nanosec / 1e9
+
+
+def event_to_msg(event: Event, event_id: str, now: float, frame_id: str = '') -> ProactiveEvent:
+    msg = ProactiveEvent(event_id=event_id, kind=kind_to_msg(event.kind), text=event.text,
+                         watch_id=event.watch_id, question_id=event.question_id,
+                         input_stamp=time_to_msg(event.stamp), confidence=float(event.confidence),
+                         modality=modality_to_msg(event.modality))
+    msg.header.stamp = time_to_msg(now)
+    msg.header.frame_id = frame_id
+    return msg
+
+
+def msg_to_event(msg: ProactiveEvent) -> Event:
+    return Event(kind=msg_to_kind(msg.kind), text=msg.text, stamp=msg_to_time(msg.input_stamp),
+                 watch_id=msg.watch_id, question_id=msg.question_id, confidence=msg.confidence,
+                 modality=msg_to_modality(msg.modality))
+
+
+def transcript_to_msg(transcript: Transcript, frame_id: str = '') -> TranscriptMsg:
+    msg = TranscriptMsg(speaker=speaker_to_msg(transcript.speaker), text=transcript.text,
+                        turn_id=transcript.turn_id, final=transcript.final, interrupted=transcript.interrupted)
+    msg.header.stamp = time_to_msg(transcript.stamp)
+    msg.header.frame_id = frame_id
+    return msg
+
+
+def msg_to_transcript(msg: TranscriptMsg) -> Transcript:
+    return Transcript(speaker=msg_to_speaker(msg.speaker), text=msg.text, turn_id=msg.turn_id,
+                      stamp=msg_to_time(msg.header.stamp), final=msg.final, interrupted=msg.interrupted)
+
+
+def speech_to_msg(speech: Speech, encoding: str = 'S16LE', frame_id: str = '') -> AudioChunk:
+    msg = AudioChunk(sample_rate=speech.sample_rate, channels=1, encoding=encoding,
+                     data=audio.encode_audio(speech.samples, encoding))
+    msg.header.stamp = time_to_msg(speech.stamp)
+    msg.header.frame_id = frame_id
+    return msg
+
+
+def msg_to_speech(msg: AudioChunk) -> Speech:
+    """Decode any AudioChunk to mono float32 at its own rate; raises ConversionError on bad data."""
+    samples: FloatArray = audio.decode_audio(msg.encoding, msg.sample_rate, msg.channels, bytes(msg.data))
+    return Speech(samples=samples, sample_rate=msg.sample_rate, stamp=msg_to_time(msg.header.stamp))
+
+
+def goal_to_watch(goal: SetWatch.Goal, watch_id: str, instruction: str, created: float,
+                  source: WatchSource = WatchSource.ACTION) -> Watch:
+    """``instruction`` is the goal's instruction after normalization (see watches.normalize_instruction)."""
+    timeout = msg_to_duration(goal.timeout)
+    cooldown = msg_to_duration(goal.cooldown)
+    if timeout < 0 or cooldown < 0:
+        raise MappingError('SetWatch timeout and cooldown must not be negative')
+    return Watch(watch_id=watch_id, instruction=instruction, continuous=goal.continuous, cooldown=cooldown,
+                 timeout=timeout, source=source, created=created)
+
+
+def watch_to_goal(watch: Watch) -> SetWatch.Goal:
+    return SetWatch.Goal(instruction=watch.instruction, timeout=duration_to_msg(watch.timeout),
+                         continuous=watch.continuous, cooldown=duration_to_msg(watch.cooldown))
+
+
+def watch_to_msg(watch: Watch, trigger_count: int) -> WatchInfo:
+    return WatchInfo(watch_id=watch.watch_id, instruction=watch.instruction, source=source_to_msg(watch.source),
+                     continuous=watch.continuous, timeout=duration_to_msg(watch.timeout),
+                     cooldown=duration_to_msg(watch.cooldown), created=time_to_msg(watch.created),
+                     trigger_count=trigger_count)
+
+
+def msg_to_watch(msg: WatchInfo) -> tuple[Watch, int]:
+    return (Watch(watch_id=msg.watch_id, instruction=msg.instruction, continuous=msg.continuous,
+                  cooldown=msg_to_duration(msg.cooldown), timeout=msg_to_duration(msg.timeout),
+                  source=msg_to_source(msg.source), created=msg_to_time(msg.created)), msg.trigger_count)
+
+
+def serialized_image_to_frame(raw: bytes, compressed: bool, *, max_pixels: int) -> LazyFrame:
+    """A frame from a still-serialized Image or CompressedImage: only the header stamp is read now.
+
+    The pixels are decoded by ``LazyFrame.decode`` if the synchronizer picks this frame.
+    """
+    stamp = cdr.peek_stamp(raw)
+
+    def decode() -> ImageArray:
+        if compressed:
+            msg = cdr.parse_compressed_image(raw)
+            return imaging.decode_compressed(msg.format, msg.data, max_pixels=max_pixels)
+        img = cdr.parse_image(raw)
+        return imaging.decode_image(img.encoding, img.height, img.width, img.step, img.data, img.is_bigendian,
+                                    max_pixels=max_pixels)
+
+    return LazyFrame(stamp=stamp, decode=decode)

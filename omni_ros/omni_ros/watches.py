@@ -1,0 +1,137 @@
+"""The table of active watches: which exist, which events reach them, when they are done.
+
+Shared by the ROS action servers (which add and remove watches and wait for their events) and the
+backend worker (which feeds the backend and routes its events); every method takes the lock.
+Cooldowns are measured on the input clock (event stamps); goal timeouts are the node's business.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Callable
+
+from omni_ros.errors import WatchRejectedError
+from omni_ros.types import Event, EventKind, Watch, WatchSource
+
+MAX_INSTRUCTION_CHARS = 500
+
+
+@dataclass
+class WatchState:
+    watch: Watch
+    triggers: int = 0
+    last_trigger: float | None = None
+    events: list[Event] = field(default_factory=list)
+    # Set when the watch ends; wakes whoever waits on it. Reason is the closing message.
+    finished: bool = False
+    reason: str = ''
+
+
+def normalize_instruction(instruction: str) -> str:
+    """Whitespace-collapsed instruction; raises WatchRejectedError if empty or too long."""
+    text = ' '.join(instruction.split())
+    if not text:
+        raise WatchRejectedError('the watch instruction is empty; say what to watch for, '
+                                 "e.g. 'tell me when the light turns green'")
+    if len(text) > MAX_INSTRUCTION_CHARS:
+        raise WatchRejectedError(f'the watch instruction has {len(text)} characters; '
+                                 f'keep it under {MAX_INSTRUCTION_CHARS}')
+    return text
+
+
+class WatchTable:
+    def __init__(self, default_cooldown: float = 0.0) -> None:
+        self._lock = threading.Condition()
+        self._states: dict[str, WatchState] = {}
+        self._version = 0
+        self.default_cooldown = default_cooldown
+
+    @property
+    def version(self) -> int:
+        """Changes whenever the set of active watches changes (the backend must be told)."""
+        with self._lock:
+            return self._version
+
+    def add(self, watch: Watch) -> WatchState:
+        with self._lock:
+            if watch.watch_id in self._states:
+                raise WatchRejectedError(f'a watch with id {watch.watch_id} is already active')
+            state = WatchState(watch)
+            self._states[watch.watch_id] = state
+            self._version += 1
+            return state
+
+    def remove(self, watch_id: str, reason: str) -> WatchState | None:
+        with self._lock:
+            state = self._states.pop(watch_id, None)
+            if state is not None:
+                self._version += 1
+                self._finish(state, reason)
+            return state
+
+    def remove_where(self, predicate: Callable[[Watch], bool], reason: str) -> list[WatchState]:
+        with self._lock:
+            ids = [i for i, s in self._states.items() if predicate(s.watch)]
+            return [s for s in (self.remove(i, reason) for i in ids) if s is not None]
+
+    def get(self, watch_id: str) -> WatchState | None:
+        with self._lock:
+            return self._states.get(watch_id)
+
+    def watches(self) -> list[Watch]:
+        with self._lock:
+            return [s.watch for s in self._states.values()]
+
+    def snapshot(self) -> list[tuple[Watch, int]]:
+        """(watch, trigger count) for every active watch, for listing."""
+        with self._lock:
+            return [(s.watch, s.triggers) for s in self._states.values()]
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._states)
+
+    def route(self, event: Event) -> WatchState | None:
+        """Record an ALERT against its watch; None when it is for no active watch or in cooldown.
+
+        A one-shot watch ends with its first event.
+        """
+        if event.kind is not EventKind.ALERT or not event.watch_id:
+            return None
+        with self._lock:
+            state = self._states.get(event.watch_id)
+            if state is None:
+                return None
+            cooldown = state.watch.cooldown or self.default_cooldown
+            if state.last_trigger is not None and event.stamp - state.last_trigger < cooldown:
+                # A looping bag moves the input clock backwards: that resets the cooldown.
+                if event.stamp >= state.last_trigger:
+                    return None
+            state.triggers += 1
+            state.last_trigger = event.stamp
+            state.events.append(event)
+            if not state.watch.continuous:
+                del self._states[event.watch_id]
+                self._version += 1
+                self._finish(state, 'triggered')
+            else:
+                self._lock.notify_all()
+            return state
+
+    def wait(self, state: WatchState, seen: int, timeout: float) -> None:
+        """Block up to ``timeout`` s until ``state`` has more than ``seen`` events or is finished."""
+        with self._lock:
+            self._lock.wait_for(lambda: state.finished or len(state.events) > seen, timeout)
+
+    def _finish(self, state: WatchState, reason: str) -> None:
+        state.finished = True
+        state.reason = reason
+        self._lock.notify_all()
+
+
+def standing_watches(instructions: list[str], created: float) -> list[Watch]:
+    """Watches from the node's ``standing_watches`` parameter: continuous, with stable ids."""
+    return [Watch(watch_id=f'standing-{i}', instruction=normalize_instruction(text), continuous=True,
+                  source=WatchSource.PARAMETER, created=created)
+            for i, text in enumerate(instructions)]

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from omni_ros import mapping
+from omni_ros.errors import MappingError
+from omni_ros.types import Event, EventKind, Modality, Speaker, Speech, Transcript, Watch, WatchSource
+from omni_ros_interfaces.action import SetWatch
+from omni_ros_interfaces.msg import ProactiveEvent
+
+
+@pytest.mark.parametrize('kind', list(EventKind))
+@pytest.mark.parametrize('modality', list(Modality))
+def test_event_round_trip(kind: EventKind, modality: Modality) -> None:
+    event = Event(kind=kind, text='the light is green', stamp=1_700_000_005.25, watch_id='w1',
+                  question_id='q1', confidence=0.75, modality=modality)
+    msg = mapping.event_to_msg(event, 'run-1', now=1_700_000_006.0)
+    assert msg.event_id == 'run-1' and msg.header.stamp.sec == 1_700_000_006
+    assert mapping.msg_to_event(msg) == event
+
+
+def test_unknown_enum_values_raise() -> None:
+    msg = ProactiveEvent(kind=42)
+    with pytest.raises(MappingError, match='unknown ProactiveEvent.kind 42'):
+        mapping.msg_to_event(msg)
+    with pytest.raises(MappingError, match='unknown Transcript.speaker'):
+        mapping.msg_to_speaker(9)
+    with pytest.raises(MappingError, match='unknown WatchInfo.source'):
+        mapping.msg_to_source(7)
+
+
+@pytest.mark.parametrize('seconds', [0.0, 1.5, 1_700_000_000.123456789, 0.999999999])
+def test_time_round_trip(seconds: float) -> None:
+    msg = mapping.time_to_msg(seconds)
+    assert 0 <= msg.nanosec < 1_000_000_000
+    assert mapping.msg_to_time(msg) == pytest.approx(seconds, abs=1e-9 * max(1.0, seconds))
+
+
+@pytest.mark.parametrize('bad', [-1.0, float('inf'), float('nan')])
+def test_invalid_times_raise(bad: float) -> None:
+    with pytest.raises(MappingError):
+        mapping.time_to_msg(bad)
+
+
+def test_transcript_round_trip() -> None:
+    t = Transcript(speaker=Speaker.ASSISTANT, text='hello', turn_id=3, stamp=12.5, final=False, interrupted=True)
+    assert mapping.msg_to_transcript(mapping.transcript_to_msg(t)) == t
+
+
+@pytest.mark.parametrize('encoding', ['S16LE', 'F32LE'])
+def test_speech_round_trip(encoding: str) -> None:
+    samples = (0.5 * np.sin(np.linspace(0, 20, 2400))).astype(np.float32)
+    msg = mapping.speech_to_msg(Speech(samples, 24000, 3.0), encoding)
+    assert msg.sample_rate == 24000 and msg.channels == 1 and msg.encoding == encoding
+    back = mapping.msg_to_speech(msg)
+    assert back.sample_rate == 24000 and back.stamp == 3.0
+    np.testing.assert_allclose(back.samples, samples, atol=1e-4)
+
+
+def test_goal_and_watch_info_mapping() -> None:
+    goal = SetWatch.Goal(instruction='tell me when the light turns green', continuous=True,
+                         timeout=mapping.duration_to_msg(30.0), cooldown=mapping.duration_to_msg(2.5))
+    watch = mapping.goal_to_watch(goal, 'abc', goal.instruction, created=100.0)
+    assert watch == Watch('abc', goal.instruction, continuous=True, cooldown=2.5, timeout=30.0,
+                          source=WatchSource.ACTION, created=100.0)
+    assert mapping.watch_to_goal(watch) == goal
+    assert mapping.msg_to_watch(mapping.watch_to_msg(watch, 4)) == (watch, 4)
