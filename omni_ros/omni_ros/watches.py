@@ -135,3 +135,20 @@ def standing_watches(instructions: list[str], created: float) -> list[Watch]:
     return [Watch(watch_id=f'standing-{i}', instruction=normalize_instruction(text), continuous=True,
                   source=WatchSource.PARAMETER, created=created)
             for i, text in enumerate(instructions)]
+
+
+class Stopwatch:
+    """Time elapsed on a clock that may jump: simulated time starts at 0 before /clock arrives and
+    moves backwards when a bag loops. Only steady forward steps of at most ``max_step`` count."""
+
+    def __init__(self, now: float, max_step: float) -> None:
+        self._last = now
+        self._max_step = max_step
+        self.elapsed = 0.0
+
+    def update(self, now: float) -> float:
+        step = now - self._last
+        if 0.0 < step <= self._max_step:
+            self.elapsed += step
+        self._last = now
+        return self.elapsed

@@ -1,15 +1,55 @@
-"""Shared test set-up: ROS environment isolation for every test that starts nodes."""
+"""Shared test set-up: ROS environment isolation and fixtures for tests that start nodes."""
 
 from __future__ import annotations
 
 import os
-import random
-import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+
+from omni_ros.tools import processes
 
 # Before anything imports rclpy: keep DDS traffic on this machine, give this test run its own domain
 # (several runs may share a machine), and keep ROS logs out of the home directory.
-os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
-os.environ.setdefault('ROS_DOMAIN_ID', str(random.SystemRandom().randint(1, 100)))
-os.environ.setdefault('ROS_HOME', tempfile.mkdtemp(prefix='omni_ros_test_home_'))
-os.environ.setdefault('FASTDDS_BUILTIN_TRANSPORTS', 'LARGE_DATA')
-os.environ.setdefault('RCUTILS_COLORIZED_OUTPUT', '0')
+os.environ.update(processes.isolated_ros_env())
+
+
+@pytest.fixture
+def ros_client() -> Iterator['rclpy.node.Node']:
+    """A plain rclpy node in this process, spun by a background executor thread."""
+    import rclpy
+    from rclpy.executors import MultiThreadedExecutor
+
+    with rclpy.init():
+        node = rclpy.create_node('omni_test_client')
+        executor = MultiThreadedExecutor(num_threads=2)
+        executor.add_node(node)
+        thread = threading.Thread(target=executor.spin, daemon=True)
+        thread.start()
+        try:
+            yield node
+        finally:
+            executor.shutdown()
+            thread.join(timeout=5)
+            node.destroy_node()
+
+
+def wait_for(condition: Callable[[], object], timeout: float, what: str, interval: float = 0.05) -> object:
+    """Poll ``condition`` until it returns something truthy; fail the test naming ``what``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    pytest.fail(f'timed out after {timeout:g} s waiting for {what}')
+
+
+@pytest.fixture
+def log_dir(tmp_path: Path) -> Path:
+    path = tmp_path / 'logs'
+    path.mkdir()
+    return path

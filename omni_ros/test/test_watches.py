@@ -94,3 +94,14 @@ def test_remove_where_and_standing_watches() -> None:
     removed = table.remove_where(lambda w: w.source is WatchSource.PARAMETER, 'reconfigured')
     assert len(removed) == 2 and all(s.reason == 'reconfigured' for s in removed)
     assert [w.watch_id for w in table.watches()] == ['goal']
+
+
+def test_stopwatch_ignores_clock_start_and_jumps() -> None:
+    from omni_ros.watches import Stopwatch
+
+    watch = Stopwatch(now=0.0, max_step=3.0)  # sim time before /clock: 0
+    assert watch.update(1_700_000_000.0) == 0.0  # first /clock: a jump, not elapsed time
+    assert watch.update(1_700_000_001.5) == 1.5
+    assert watch.update(1_700_000_000.2) == 1.5  # looping bag: backwards
+    assert watch.update(1_700_000_001.2) == 2.5
+    assert watch.update(1_700_000_001.2) == 2.5

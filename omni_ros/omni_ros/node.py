@@ -1,0 +1,477 @@
+"""omni_node: the ROS 2 lifecycle node around the pipeline.
+
+configure loads the backend (and fails cleanly, staying up, when it cannot); activate subscribes to
+the camera and microphone and starts the backend session; the SetWatch and Ask action servers and the
+ListWatches service live for the whole process and reject goals unless the node is active.
+All message <-> core mapping is in ``omni_ros.mapping``; the processing is in ``omni_ros.pipeline``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+import traceback
+from typing import Any
+
+import rclpy
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
+from rclpy.action import ActionServer, CancelResponse, GoalResponse
+from rclpy.action.server import ServerGoalHandle
+from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
+from rclpy.clock import Clock, ClockType
+from rclpy.exceptions import ParameterUninitializedException
+from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
+from rclpy.parameter import Parameter
+from rclpy.qos import QoSProfile, qos_profile_sensor_data
+from sensor_msgs.msg import CompressedImage, Image
+
+from omni_ros import backends, mapping
+from omni_ros.config import NODE_OPTIONS, NodeConfig
+from omni_ros.errors import BackendSetupError, ConfigError, ConversionError, OmniError, WatchRejectedError
+from omni_ros.options import OptionSpec
+from omni_ros.pipeline import Pipeline
+from omni_ros.types import Event, Question, Speech, StreamSpec, Transcript
+from omni_ros.watches import Stopwatch, WatchState, WatchTable, normalize_instruction, standing_watches
+from omni_ros_interfaces.action import Ask, SetWatch
+from omni_ros_interfaces.msg import AudioChunk, OmniState, ProactiveEvent
+from omni_ros_interfaces.msg import Transcript as TranscriptMsg
+from omni_ros_interfaces.srv import ListWatches
+
+_ROS_TYPES = {bool: Parameter.Type.BOOL, int: Parameter.Type.INTEGER, float: Parameter.Type.DOUBLE,
+              str: Parameter.Type.STRING, list: Parameter.Type.STRING_ARRAY}
+_OUTPUT_QOS = QoSProfile(depth=50)
+_GOAL_POLL = 0.1  # s between checks of cancel and timeout while a goal waits for its event
+
+
+def _goal_uuid(goal_handle: ServerGoalHandle) -> str:
+    return bytes(goal_handle.goal_id.uuid).hex()
+
+
+class OmniNode(LifecycleNode):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__('omni_node', **kwargs)
+        self._specs: dict[str, OptionSpec] = {}
+        self._declare(NODE_OPTIONS, prefix='')
+        for name in backends.BUILTIN:
+            try:
+                options = backends.backend_options(name)
+            except ImportError as error:  # a broken optional backend must not take the others down
+                self.get_logger().error(f"backend '{name}' cannot be imported: {error}")
+                continue
+            self._declare(options, prefix=f'{name}.')
+        self.add_on_set_parameters_callback(self._validate_parameter_change)
+
+        self.config: NodeConfig | None = None
+        self.backend_name = ''
+        self._backend: backends.Backend | None = None
+        self._pipeline: Pipeline | None = None
+        self.watches = WatchTable()
+        self._active = False
+        self._run_token = secrets.token_hex(4)
+        self._event_ids = itertools.count(1)
+        self._input_errors = 0
+        self._last_input_error = ''
+        self._backend_error = ''
+        self._subscriptions_: list[Any] = []
+        self._timers_: list[Any] = []
+        self._publishers_: dict[str, Any] = {}
+
+        self._input_group = MutuallyExclusiveCallbackGroup()
+        goals = ReentrantCallbackGroup()
+        self._steady = Clock(clock_type=ClockType.STEADY_TIME)
+        self._diagnostics = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
+        self._watch_server = ActionServer(
+            self, SetWatch, 'set_watch', execute_callback=self._execute_watch, goal_callback=self._accept_watch,
+            cancel_callback=lambda _: CancelResponse.ACCEPT, callback_group=goals)
+        self._ask_server = ActionServer(
+            self, Ask, 'ask', execute_callback=self._execute_ask, goal_callback=self._accept_ask,
+            cancel_callback=lambda _: CancelResponse.ACCEPT, callback_group=goals)
+        self._list_service = self.create_service(ListWatches, 'list_watches', self._list_watches,
+                                                 callback_group=goals)
+        self._diagnostics_timer = self.create_timer(1.0, self._publish_diagnostics, clock=self._steady)
+
+    # -- parameters ---------------------------------------------------------------------------------
+    def _declare(self, specs: tuple[OptionSpec, ...], prefix: str) -> None:
+        for spec in specs:
+            name = prefix + spec.name
+            self._specs[name] = spec
+            descriptor = ParameterDescriptor(name=name, description=spec.description,
+                                             type=_ROS_TYPES[type(spec.default)].value)
+            if spec.choices:
+                descriptor.additional_constraints = 'one of: ' + ', '.join(map(str, spec.choices))
+            default = spec.default
+            # An empty list does not say which array type it is: declare by type, read as default.
+            value = _ROS_TYPES[list] if isinstance(default, list) and not default else default
+            self.declare_parameter(name, value, descriptor)
+
+    def _value(self, name: str) -> Any:
+        try:
+            value = self.get_parameter(name).value
+        except ParameterUninitializedException:  # declared by type only (empty list default)
+            return self._specs[name].default
+        return list(value) if isinstance(value, (list, tuple)) else value
+
+    def _values(self, prefix: str) -> dict[str, Any]:
+        return {name[len(prefix):]: self._value(name) for name in self._specs
+                if name.startswith(prefix) and (prefix or '.' not in name)}
+
+    def _validate_parameter_change(self, params: list[Parameter]) -> SetParametersResult:
+        for param in params:
+            spec = self._specs.get(param.name)
+            if spec is None:
+                continue
+            value = list(param.value) if isinstance(param.value, (list, tuple)) else param.value
+            try:
+                spec.validate(value)
+            except ConfigError as error:
+                return SetParametersResult(successful=False, reason=str(error))
+        return SetParametersResult(successful=True)
+
+    # -- lifecycle ----------------------------------------------------------------------------------
+    def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
+        try:
+            return self._configure()
+        except Exception:  # rclpy turns an exception into a silent ERROR transition: say what broke
+            self.get_logger().error(f'configure failed unexpectedly:\n{traceback.format_exc()}')
+            return TransitionCallbackReturn.FAILURE
+
+    def _configure(self) -> TransitionCallbackReturn:
+        try:
+            config = NodeConfig.from_values(self._values(''))
+            name = backends.resolve_backend(config.backend, lambda n: self._values(f'{n}.'))
+            backend = backends.create_backend(name, self._values(f'{name}.'))
+        except ConfigError as error:
+            self.get_logger().error(f'configure failed: {error}')
+            return TransitionCallbackReturn.FAILURE
+        self.get_logger().info(f"loading backend '{name}'")
+        try:
+            backend.setup()
+        except BackendSetupError as error:
+            self.get_logger().error(f"configure failed: backend '{name}' could not be set up: {error}")
+            self._backend_error = str(error)
+            return TransitionCallbackReturn.FAILURE
+        try:
+            for text in config.standing_watches:
+                backend.check_instruction(normalize_instruction(text))
+        except WatchRejectedError as error:
+            backend.shutdown()
+            self.get_logger().error(f"configure failed: a standing watch was rejected: {error}")
+            return TransitionCallbackReturn.FAILURE
+        self.config, self.backend_name, self._backend, self._backend_error = config, name, backend, ''
+        self.watches.default_cooldown = config.default_cooldown
+        self.watches.remove_where(lambda w: w.watch_id.startswith('standing-'), 'reconfigured')
+        for watch in standing_watches(list(config.standing_watches), self._now()):
+            self.watches.add(watch)
+        spec = backend.stream_spec()
+        if config.frames_per_chunk:
+            spec = StreamSpec(spec.sample_rate, config.frames_per_chunk, spec.chunk_seconds)
+        spec = StreamSpec(spec.sample_rate, spec.frames_per_chunk, config.chunk_period)
+        self._pipeline = Pipeline(backend, spec, self.watches, self, max_latency=config.max_latency,
+                                  jump_threshold=config.jump_threshold, max_backlog=config.max_backlog,
+                                  expect_audio=config.use_microphone, expect_video=config.use_camera)
+        pub = self.create_lifecycle_publisher
+        self._publishers_ = {
+            'events': pub(ProactiveEvent, 'events', _OUTPUT_QOS),
+            'transcript': pub(TranscriptMsg, 'transcript', _OUTPUT_QOS),
+            'speech': pub(AudioChunk, 'speech', _OUTPUT_QOS),
+            'state': pub(OmniState, 'state', 10),
+        }
+        self._diagnostics_timer.timer_period_ns = int(config.diagnostics_period * 1e9)
+        self.get_logger().info(f"configured: backend '{name}', {spec.frames_per_chunk} frame(s) per "
+                               f'{spec.chunk_seconds:g} s unit, audio at {spec.sample_rate} Hz')
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        assert self.config is not None and self._pipeline is not None
+        try:
+            self._pipeline.start()
+        except OmniError as error:
+            self.get_logger().error(f'activate failed: {error}')
+            return TransitionCallbackReturn.FAILURE
+        config = self.config
+        if config.use_camera:
+            compressed = config.image_transport == 'compressed'
+            topic, msg_type = ('image/compressed', CompressedImage) if compressed else ('image', Image)
+            # raw=True: only the header stamp of every frame is read; pixels only for frames used.
+            self._subscriptions_.append(self.create_subscription(
+                msg_type, topic, lambda raw: self._on_image(raw, compressed), qos_profile_sensor_data,
+                callback_group=self._input_group, raw=True))
+        if config.use_microphone:
+            self._subscriptions_.append(self.create_subscription(
+                AudioChunk, 'audio', self._on_audio, qos_profile_sensor_data, callback_group=self._input_group))
+        self._timers_ = [
+            self.create_timer(0.05, self._poll, clock=self._steady, callback_group=self._input_group),
+            self.create_timer(config.state_period, self._publish_state, clock=self._steady),
+        ]
+        self._active = True
+        self.get_logger().info('active: listening and watching')
+        return super().on_activate(state)
+
+    def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._stop_streams()
+        return super().on_deactivate(state)
+
+    def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._release('the node was cleaned up (backend unloaded)')
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._release('the node is shutting down')
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_error(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._release('the node hit an error and was reset')
+        return TransitionCallbackReturn.SUCCESS
+
+    def _stop_streams(self) -> None:
+        self._active = False
+        for sub in self._subscriptions_:
+            self.destroy_subscription(sub)
+        for timer in self._timers_:
+            self.destroy_timer(timer)
+        self._subscriptions_, self._timers_ = [], []
+        if self._pipeline is not None:
+            self._pipeline.stop()
+
+    def close(self) -> None:
+        """Release everything before the process exits."""
+        self._release('the node is shutting down')
+
+    def _release(self, reason: str) -> None:
+        """Stop everything and end every action watch with ``reason`` (never drop a goal silently)."""
+        if self._active:
+            self._stop_streams()
+        for watch in self.watches.watches():
+            self.watches.remove(watch.watch_id, reason)
+        for pub in self._publishers_.values():
+            self.destroy_lifecycle_publisher(pub)
+        self._publishers_ = {}
+        if self._backend is not None:
+            self._backend.shutdown()
+        self._backend, self._pipeline = None, None
+
+    # -- input --------------------------------------------------------------------------------------
+    def _input_error(self, what: str, error: Exception) -> None:
+        self._input_errors += 1
+        self._last_input_error = f'{what}: {error}'
+        period = self.config.error_log_period if self.config else 5.0
+        self.get_logger().error(f'{what} dropped: {error}', throttle_duration_sec=period,
+                                throttle_time_source_type=self._steady)
+
+    def _on_image(self, raw: bytes, compressed: bool) -> None:
+        assert self.config is not None and self._pipeline is not None
+        try:
+            self._pipeline.add_frame(mapping.serialized_image_to_frame(
+                raw, compressed, max_pixels=self.config.max_image_pixels))
+        except ConversionError as error:
+            self._input_error('camera frame', error)
+
+    def _on_audio(self, msg: AudioChunk) -> None:
+        assert self.config is not None and self._pipeline is not None
+        try:
+            audio = mapping.msg_to_speech(msg)
+            seconds = audio.samples.size / audio.sample_rate
+            if seconds > self.config.max_audio_message_seconds:
+                raise ConversionError(
+                    f'audio message holds {seconds:.1f} s; the limit is max_audio_message_seconds = '
+                    f'{self.config.max_audio_message_seconds:g} s: publish shorter blocks (e.g. 20-100 ms)')
+            self._pipeline.add_audio(audio.stamp, audio.samples, audio.sample_rate)
+        except ConversionError as error:
+            self._input_error('audio message', error)
+
+    def _now(self) -> float:
+        return self.get_clock().now().nanoseconds * 1e-9
+
+    def _stopwatch(self) -> Stopwatch:
+        """Measures goal timeouts on the node clock, robust to sim-time starts and bag loops."""
+        threshold = self.config.jump_threshold if self.config else 3.0
+        return Stopwatch(self._now(), max_step=threshold)
+
+    def _poll(self) -> None:
+        if self._pipeline is not None:
+            now = self._now()
+            # Under use_sim_time the clock reads 0 until /clock arrives: no watermark from it then.
+            self._pipeline.poll(now if now > 0 else None)
+
+    # -- outputs (pipeline worker thread) -----------------------------------------------------------
+    def _publish(self, topic: str, msg: Any) -> None:
+        pub = self._publishers_.get(topic)
+        if pub is not None:
+            pub.publish(msg)
+
+    def event(self, event: Event, watch: WatchState | None) -> None:
+        event_id = f'{self._run_token}-{next(self._event_ids)}'
+        self._publish('events', mapping.event_to_msg(event, event_id, self._now()))
+
+    def transcript(self, transcript: Transcript) -> None:
+        self._publish('transcript', mapping.transcript_to_msg(transcript))
+
+    def speech(self, speech: Speech) -> None:
+        assert self.config is not None
+        self._publish('speech', mapping.speech_to_msg(speech, self.config.speech_encoding))
+
+    def backend_failed(self, error: Exception) -> None:
+        self._backend_error = f'{type(error).__name__}: {error}'
+        self.get_logger().error(f"backend '{self.backend_name}' failed on a unit: {error}",
+                                throttle_duration_sec=5.0, throttle_time_source_type=self._steady)
+
+    # -- state and diagnostics ----------------------------------------------------------------------
+    def _publish_state(self) -> None:
+        if self._pipeline is None:
+            return
+        stats = self._pipeline.stats
+        msg = OmniState(mode=OmniState.MODE_SPEAKING if stats.speaking else OmniState.MODE_LISTENING,
+                        backend=self.backend_name, backlog=stats.backlog,
+                        real_time_factor=float(stats.real_time_factor), chunks_processed=stats.chunks_processed,
+                        chunks_skipped=stats.chunks_skipped, active_watches=len(self.watches))
+        msg.header.stamp = self.get_clock().now().to_msg()
+        self._publish('state', msg)
+
+    def _publish_diagnostics(self) -> None:
+        status = DiagnosticStatus(name=f'{self.get_name()}: pipeline', hardware_id=self.backend_name or 'none')
+        values: dict[str, Any] = {'backend': self.backend_name, 'active': self._active,
+                                  'active_watches': len(self.watches), 'input_errors': self._input_errors,
+                                  'last_input_error': self._last_input_error,
+                                  'backend_error': self._backend_error}
+        level, message = DiagnosticStatus.OK, 'running'
+        pipeline = self._pipeline
+        if pipeline is None:
+            level, message = DiagnosticStatus.WARN, 'not configured'
+        elif not self._active:
+            level, message = DiagnosticStatus.WARN, 'inactive'
+        else:
+            stats, sync = pipeline.stats, pipeline.sync.stats
+            values.update(chunks_processed=stats.chunks_processed, chunks_skipped=stats.chunks_skipped,
+                          backlog=stats.backlog, real_time_factor=round(stats.real_time_factor, 3),
+                          frames_received=sync.frames_received, frames_decoded=sync.frames_decoded,
+                          frames_dropped_late=sync.frames_dropped_late, stream_resets=sync.resets,
+                          audio_gaps_filled_s=round(sync.audio_gaps_filled_s, 3),
+                          decode_errors=sync.decode_errors, backend_errors=stats.backend_errors)
+            if stats.real_time_factor > 1.0:
+                level, message = DiagnosticStatus.WARN, 'backend slower than real time: units are dropped'
+            if self._input_errors or sync.decode_errors:
+                level, message = DiagnosticStatus.WARN, f'bad input: {self._last_input_error or sync.last_decode_error}'
+        if self._backend_error:
+            level, message = DiagnosticStatus.ERROR, f'backend error: {self._backend_error}'
+        status.level, status.message = level, message
+        status.values = [KeyValue(key=k, value=str(v)) for k, v in values.items()]
+        array = DiagnosticArray(status=[status])
+        array.header.stamp = self.get_clock().now().to_msg()
+        self._diagnostics.publish(array)
+
+    # -- SetWatch -----------------------------------------------------------------------------------
+    def _accept_watch(self, goal: SetWatch.Goal) -> GoalResponse:
+        backend = self._backend
+        try:
+            if not self._active or backend is None:
+                raise WatchRejectedError('omni_node is not active; activate it (or set autostart) first')
+            instruction = normalize_instruction(goal.instruction)
+            backend.check_instruction(instruction)
+            if mapping.msg_to_duration(goal.timeout) < 0 or mapping.msg_to_duration(goal.cooldown) < 0:
+                raise WatchRejectedError('timeout and cooldown must not be negative')
+        except WatchRejectedError as error:
+            self.get_logger().warn(f'SetWatch goal {goal.instruction!r} rejected: {error}')
+            return GoalResponse.REJECT
+        return GoalResponse.ACCEPT
+
+    def _execute_watch(self, goal_handle: ServerGoalHandle) -> SetWatch.Result:
+        goal: SetWatch.Goal = goal_handle.request
+        watch_id = _goal_uuid(goal_handle)
+        watch = mapping.goal_to_watch(goal, watch_id, normalize_instruction(goal.instruction), self._now())
+        state = self.watches.add(watch)
+        self.get_logger().info(f'watch {watch_id} set: {watch.instruction!r}')
+        clock = self._stopwatch()
+        seen = 0
+        while True:
+            self.watches.wait(state, seen, _GOAL_POLL)
+            for event in state.events[seen:]:
+                feedback = SetWatch.Feedback(watch_id=watch_id, trigger_count=seen + 1,
+                                             event=mapping.event_to_msg(event, f'{watch_id}-{seen + 1}',
+                                                                        self._now()))
+                goal_handle.publish_feedback(feedback)
+                seen += 1
+            if goal_handle.is_cancel_requested:
+                self.watches.remove(watch_id, 'canceled')
+                goal_handle.canceled()
+                return self._watch_result(state, SetWatch.Result.CODE_CANCELED, 'canceled by the client')
+            if state.finished:
+                if state.reason == 'triggered':
+                    goal_handle.succeed()
+                    return self._watch_result(state, SetWatch.Result.CODE_TRIGGERED, 'triggered')
+                goal_handle.abort()
+                return self._watch_result(state, SetWatch.Result.CODE_ABORTED, state.reason)
+            if watch.timeout and clock.update(self._now()) >= watch.timeout:
+                self.watches.remove(watch_id, 'timed out')
+                goal_handle.abort()
+                return self._watch_result(state, SetWatch.Result.CODE_TIMED_OUT,
+                                          f'no trigger within {watch.timeout:g} s')
+
+    def _watch_result(self, state: WatchState, code: int, message: str) -> SetWatch.Result:
+        self.get_logger().info(f'watch {state.watch.watch_id} ended: {message}')
+        events = [mapping.event_to_msg(e, f'{state.watch.watch_id}-{i + 1}', self._now())
+                  for i, e in enumerate(state.events)]
+        return SetWatch.Result(code=code, message=message, watch_id=state.watch.watch_id, events=events)
+
+    def _list_watches(self, request: ListWatches.Request, response: ListWatches.Response) -> ListWatches.Response:
+        response.watches = [mapping.watch_to_msg(w, n) for w, n in self.watches.snapshot()]
+        return response
+
+    # -- Ask ----------------------------------------------------------------------------------------
+    def _accept_ask(self, goal: Ask.Goal) -> GoalResponse:
+        if not self._active or not goal.question.strip():
+            reason = 'the question is empty' if self._active else 'omni_node is not active'
+            self.get_logger().warn(f'Ask goal {goal.question!r} rejected: {reason}')
+            return GoalResponse.REJECT
+        return GoalResponse.ACCEPT
+
+    def _execute_ask(self, goal_handle: ServerGoalHandle) -> Ask.Result:
+        assert self.config is not None
+        pipeline = self._pipeline
+        question_id = _goal_uuid(goal_handle)
+        goal: Ask.Goal = goal_handle.request
+        timeout = mapping.msg_to_duration(goal.timeout) or self.config.ask_timeout
+        if pipeline is None:
+            goal_handle.abort()
+            return Ask.Result(code=Ask.Result.CODE_ABORTED, message='omni_node is not active')
+        pending = pipeline.ask(Question(question_id, ' '.join(goal.question.split()), self._now()))
+        clock = self._stopwatch()
+        while not pending.answered.wait(_GOAL_POLL):
+            waited = clock.update(self._now())
+            goal_handle.publish_feedback(Ask.Feedback(waited=float(waited)))
+            if goal_handle.is_cancel_requested:
+                pipeline.forget_question(question_id)
+                goal_handle.canceled()
+                return Ask.Result(code=Ask.Result.CODE_CANCELED, message='canceled by the client')
+            if waited >= timeout:
+                pipeline.forget_question(question_id)
+                goal_handle.abort()
+                return Ask.Result(code=Ask.Result.CODE_TIMED_OUT, message=f'no answer within {timeout:g} s')
+        answer = pending.answer
+        assert answer is not None
+        goal_handle.succeed()
+        return Ask.Result(code=Ask.Result.CODE_ANSWERED, message='answered', answer=answer.text,
+                          event=mapping.event_to_msg(answer, question_id, self._now()))
+
+
+def main(args: list[str] | None = None) -> None:
+    with rclpy.init(args=args):
+        node = OmniNode()
+        executor = MultiThreadedExecutor(num_threads=4)
+        executor.add_node(node)
+        if node.get_parameter('autostart').value:
+            if node.trigger_configure() == TransitionCallbackReturn.SUCCESS:
+                node.trigger_activate()
+        try:
+            executor.spin()
+        except (KeyboardInterrupt, ExternalShutdownException):
+            pass
+        finally:
+            node.close()
+            executor.shutdown()
+            node.destroy_node()
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,232 @@
+"""Input to outputs, without ROS: resample audio, cut chunks, run the backend on a worker thread.
+
+The node's subscription callbacks call ``add_audio`` / ``add_frame`` (cheap: no image decoding), a
+timer calls ``poll`` with the node clock, and a single worker thread feeds the backend, so no ROS
+callback ever waits for the model. The backlog between the two is bounded: when the backend falls
+behind, the oldest waiting chunk is dropped and counted.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from omni_ros.audio import StreamResampler
+from omni_ros.backends.base import Backend
+from omni_ros.errors import OmniError
+from omni_ros.sync import ChunkSynchronizer
+from omni_ros.types import (BackendOutput, Chunk, Event, EventKind, FloatArray, InterruptMode, LazyFrame, Question,
+                            Speech, StreamSpec, Transcript)
+from omni_ros.watches import WatchState, WatchTable
+
+log = logging.getLogger(__name__)
+
+
+class OutputSink(Protocol):
+    """Where the pipeline's results go (the node publishes them). Called from the worker thread."""
+
+    def event(self, event: Event, watch: WatchState | None) -> None: ...
+
+    def transcript(self, transcript: Transcript) -> None: ...
+
+    def speech(self, speech: Speech) -> None: ...
+
+    def backend_failed(self, error: Exception) -> None: ...
+
+
+@dataclass
+class PendingQuestion:
+    question: Question
+    answered: threading.Event = field(default_factory=threading.Event)
+    answer: Event | None = None
+
+
+@dataclass
+class PipelineStats:
+    chunks_processed: int = 0
+    chunks_skipped: int = 0
+    backlog: int = 0
+    real_time_factor: float = 0.0
+    speaking: bool = False
+    backend_errors: int = 0
+    last_backend_error: str = ''
+    last_chunk_end: float | None = None
+
+
+class Pipeline:
+    def __init__(self, backend: Backend, spec: StreamSpec, watches: WatchTable, sink: OutputSink, *,
+                 max_latency: float, jump_threshold: float, max_backlog: int,
+                 expect_audio: bool, expect_video: bool) -> None:
+        self.backend = backend
+        self.spec = spec
+        self.watches = watches
+        self._sink = sink
+        self._sync_args = dict(max_latency=max_latency, jump_threshold=jump_threshold,
+                               expect_audio=expect_audio, expect_video=expect_video)
+        self.sync = ChunkSynchronizer(spec, **self._sync_args)
+        self._input_lock = threading.Lock()
+        self._resampler: StreamResampler | None = None
+        self._queue: collections.deque[Chunk] = collections.deque()
+        self._max_backlog = max_backlog
+        self._cv = threading.Condition()
+        self._questions: dict[str, PendingQuestion] = {}
+        self._new_questions: list[Question] = []
+        self._interrupts: list[InterruptMode] = []
+        self._applied_watch_version = -1
+        self._worker: threading.Thread | None = None
+        self._running = False
+        self._busy = False
+        self.stats = PipelineStats()
+
+    # -- life cycle ---------------------------------------------------------------------------------
+    def start(self) -> None:
+        self.backend.start_session()
+        with self._input_lock:
+            self.sync = ChunkSynchronizer(self.spec, **self._sync_args)
+            self._resampler = None
+        self._applied_watch_version = -1
+        self._running = True
+        self._worker = threading.Thread(target=self._run, name='omni_backend_worker', daemon=True)
+        self._worker.start()
+
+    def stop(self) -> None:
+        with self._cv:
+            self._running = False
+            self._queue.clear()
+            self._cv.notify_all()
+        if self._worker is not None:
+            self._worker.join()
+            self._worker = None
+        self.backend.stop_session()
+
+    # -- input (any thread) -------------------------------------------------------------------------
+    def add_audio(self, stamp: float, samples: FloatArray, sample_rate: int) -> None:
+        with self._input_lock:
+            resampler = self._resampler
+            if resampler is None or resampler.src_rate != sample_rate:
+                resampler = self._resampler = StreamResampler(sample_rate, self.spec.sample_rate)
+            self.sync.add_audio(stamp, resampler.process(samples))
+
+    def add_frame(self, frame: LazyFrame) -> None:
+        with self._input_lock:
+            self.sync.add_frame(frame)
+
+    def poll(self, now: float | None) -> None:
+        with self._input_lock:
+            chunks = self.sync.poll(now)
+        if chunks:
+            self._enqueue(chunks)
+
+    def flush(self) -> None:
+        with self._input_lock:
+            chunks = self.sync.flush()
+        self._enqueue(chunks)
+
+    def ask(self, question: Question) -> PendingQuestion:
+        pending = PendingQuestion(question)
+        with self._cv:
+            self._questions[question.question_id] = pending
+            self._new_questions.append(question)
+        return pending
+
+    def forget_question(self, question_id: str) -> None:
+        with self._cv:
+            self._questions.pop(question_id, None)
+
+    def interrupt(self, mode: InterruptMode) -> None:
+        with self._cv:
+            self._interrupts.append(mode)
+            self._cv.notify_all()
+
+    def idle(self) -> bool:
+        """True when every cut chunk has been processed."""
+        with self._cv:
+            return not self._queue and not self._busy
+
+    # -- worker -------------------------------------------------------------------------------------
+    def _enqueue(self, chunks: list[Chunk]) -> None:
+        with self._cv:
+            for chunk in chunks:
+                self._queue.append(chunk)
+                while len(self._queue) > self._max_backlog:
+                    self._queue.popleft()
+                    self.stats.chunks_skipped += 1
+            self.stats.backlog = len(self._queue)
+            self._cv.notify_all()
+
+    def _next(self) -> tuple[Chunk | None, list[Question], list[InterruptMode]]:
+        with self._cv:
+            self._cv.wait_for(lambda: not self._running or self._queue or self._interrupts, timeout=0.2)
+            if not self._running:
+                return None, [], []
+            chunk = self._queue.popleft() if self._queue else None
+            questions, self._new_questions = self._new_questions, []
+            interrupts, self._interrupts = self._interrupts, []
+            self.stats.backlog = len(self._queue)
+            self._busy = chunk is not None
+            return chunk, questions, interrupts
+
+    def _run(self) -> None:
+        while True:
+            chunk, questions, interrupts = self._next()
+            if not self._running:
+                return
+            try:
+                for mode in interrupts:
+                    self.backend.interrupt(mode)
+                version = self.watches.version
+                if version != self._applied_watch_version:
+                    self.backend.set_watches(self.watches.watches())
+                    self._applied_watch_version = version
+                for question in questions:
+                    self.backend.ask(question)
+                if chunk is not None:
+                    started = time.perf_counter()
+                    output = self.backend.feed(chunk)
+                    elapsed = time.perf_counter() - started
+                    self._account(chunk, elapsed)
+                    self._dispatch(output)
+            except Exception as error:  # a backend bug must not kill the node: report and go on
+                self.stats.backend_errors += 1
+                self.stats.last_backend_error = f'{type(error).__name__}: {error}'
+                if not isinstance(error, OmniError):
+                    log.exception('backend %s raised', self.backend.name)
+                self._sink.backend_failed(error)
+            finally:
+                with self._cv:
+                    self._busy = False
+
+    def _account(self, chunk: Chunk, elapsed: float) -> None:
+        rtf = elapsed / chunk.duration
+        s = self.stats
+        # Exponential average over roughly the last ten units: steady yet quick to show a slowdown.
+        s.real_time_factor = rtf if s.chunks_processed == 0 else 0.9 * s.real_time_factor + 0.1 * rtf
+        s.chunks_processed += 1
+        s.last_chunk_end = chunk.end
+
+    def _dispatch(self, output: BackendOutput) -> None:
+        self.stats.speaking = output.speaking
+        for event in output.events:
+            if event.kind is EventKind.ALERT:
+                state = self.watches.route(event)
+                if state is None:
+                    log.debug('dropped alert for inactive or cooling-down watch %r', event.watch_id)
+                    continue
+                self._sink.event(event, state)
+                continue
+            if event.kind is EventKind.ANSWER:
+                with self._cv:
+                    pending = self._questions.pop(event.question_id, None)
+                if pending is not None:
+                    pending.answer = event
+                    pending.answered.set()
+            self._sink.event(event, None)
+        for transcript in output.transcripts:
+            self._sink.transcript(transcript)
+        for speech in output.speech:
+            self._sink.speech(speech)
+
