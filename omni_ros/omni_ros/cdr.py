@@ -56,7 +56,7 @@ class _Reader:
 
     def __init__(self, raw: bytes | bytearray | memoryview, what: str) -> None:
         view = memoryview(raw)
-        if view.ndim != 1 or view.itemsize != 1:
+        if view.format != 'B' or view.ndim != 1:
             view = view.cast('B')
         self._buf = view
         self._what = what
