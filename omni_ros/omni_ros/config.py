@@ -79,6 +79,9 @@ class NodeConfig:
         if not all(isinstance(w, str) for w in watches):
             raise ConfigError("'standing_watches' must be a list of strings")
         v['standing_watches'] = tuple(w for w in watches if w.strip())
+        if v['jump_threshold'] <= v['max_latency']:
+            raise ConfigError(f"'jump_threshold' ({v['jump_threshold']:g} s) must be greater than 'max_latency' "
+                              f"({v['max_latency']:g} s), or ordinary late input would count as a clock jump")
         if not (v['use_camera'] or v['use_microphone']):
             raise ConfigError("'use_camera' and 'use_microphone' are both false: enable at least one input")
         return cls(**v)

@@ -348,7 +348,8 @@ class OmniNode(LifecycleNode):
                           frames_received=sync.frames_received, frames_decoded=sync.frames_decoded,
                           frames_dropped_late=sync.frames_dropped_late, stream_resets=sync.resets,
                           audio_gaps_filled_s=round(sync.audio_gaps_filled_s, 3),
-                          decode_errors=sync.decode_errors, backend_errors=stats.backend_errors)
+                          decode_errors=sync.decode_errors, backend_errors=stats.backend_errors,
+                          last_stream_reset=sync.last_reset_reason)
             if stats.real_time_factor > 1.0:
                 level, message = DiagnosticStatus.WARN, 'backend slower than real time: units are dropped'
             if self._input_errors or sync.decode_errors:

@@ -23,6 +23,7 @@ def test_defaults_are_valid_and_described() -> None:
     ({'use_camera': False, 'use_microphone': False}, 'enable at least one input'),
     ({'standing_watches': [3]}, 'list of strings'),
     ({'chunk_perod': 1.0}, 'unknown setting'),
+    ({'jump_threshold': 1.0, 'max_latency': 2.0}, "'jump_threshold' .* must be greater than 'max_latency'"),
 ])
 def test_bad_values_fail_with_a_message_naming_the_setting(values: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
