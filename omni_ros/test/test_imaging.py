@@ -333,3 +333,20 @@ def test_encode_rgb8_round_trip() -> None:
     np.testing.assert_array_equal(imaging.decode_image('rgb8', height, width, step, data), RGB)
     with pytest.raises(ConversionError, match='HxWx3 uint8'):
         imaging.encode_rgb8(GREY)
+
+
+@pytest.mark.parametrize('fmt,original', [('jpeg', JPEG_BYTES), ('png', PNG_BYTES)])
+def test_mutated_compressed_data_never_crashes(fmt: str, original: bytes) -> None:
+    # Byte flips and cuts either still decode (JPEG tolerates some) or give ConversionError.
+    rng = np.random.default_rng(7)
+    for _ in range(150):
+        data = bytearray(original)
+        for _ in range(int(rng.integers(1, 6))):
+            data[int(rng.integers(0, len(data)))] = int(rng.integers(0, 256))
+        if rng.random() < 0.3:
+            data = data[:int(rng.integers(1, len(data)))]
+        try:
+            out = imaging.decode_compressed(fmt, bytes(data), target_size=(16, 12))
+        except ConversionError:
+            continue
+        assert out.ndim == 3 and out.shape[2] == 3 and out.dtype == np.uint8
