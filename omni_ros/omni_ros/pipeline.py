@@ -109,7 +109,9 @@ class Pipeline:
             resampler = self._resampler
             if resampler is None or resampler.src_rate != sample_rate:
                 resampler = self._resampler = StreamResampler(sample_rate, self.spec.sample_rate)
-            self.sync.add_audio(stamp, resampler.process(samples))
+            # The resampler holds back ~1 ms of look-ahead: its output starts that much earlier.
+            start = stamp - resampler.lag_seconds
+            self.sync.add_audio(start, resampler.process(samples))
 
     def add_frame(self, frame: LazyFrame) -> None:
         with self._input_lock:
