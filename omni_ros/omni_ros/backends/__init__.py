@@ -18,6 +18,8 @@ from omni_ros.options import OptionSpec, resolve
 # name -> "module:Class"; modules must import cheaply (heavy imports go inside setup()).
 BUILTIN: Mapping[str, str] = MappingProxyType({
     'scripted': 'omni_ros.backends.scripted:ScriptedBackend',
+    'minicpmo': 'omni_ros.backends.minicpmo:MiniCPMoBackend',
+    'llamacpp_omni': 'omni_ros.backends.llamacpp_omni:LlamaCppOmniBackend',
 })
 
 

@@ -181,6 +181,8 @@ class DuplexSessionBackend:
         if brk:
             self._close_turn(out, chunk.start, interrupted=True)
             self._mark_dirty('break')
+        elif force_listen:
+            self._close_turn(out, chunk.start, interrupted=True)  # we cut the turn, the model did not end it
         if chunk.new_stream and self._governor.stats.units_run:
             self._mark_dirty('input stream restarted')
         if self._dirty:

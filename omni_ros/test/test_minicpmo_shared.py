@@ -1,0 +1,143 @@
+"""Parts of the MiniCPM-o backends that need no model: import hygiene, prompt and tags, pacing, the double."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from doubles.minicpmo.duplex_double import ContractViolation, DuplexDouble
+from omni_ros.backends.minicpmo.media import UnitAudio
+from omni_ros.backends.minicpmo.prompting import PromptBook, similarity, strip_tags
+from omni_ros.backends.minicpmo.realtime import RealtimeGovernor, UnitPlan
+from omni_ros.types import EventKind, Question, Watch
+
+
+def test_listing_and_creating_backends_never_imports_torch_or_transformers():
+    code = textwrap.dedent('''
+        import sys
+        from omni_ros.backends import create_backend, backend_options
+        import omni_ros.backends.minicpmo, omni_ros.backends.llamacpp_omni
+        from omni_ros.backends.minicpmo.backend import MiniCPMoBackend
+        from omni_ros.backends.llamacpp_omni.backend import LlamaCppOmniBackend
+        from omni_ros.options import resolve
+        for cls in (MiniCPMoBackend, LlamaCppOmniBackend):
+            b = cls(resolve(cls.OPTIONS, {}))
+            b.stream_spec(); b.set_watches([]); cls.usable(resolve(cls.OPTIONS, {}))
+        heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'transformers', 'accelerate'))
+        print('HEAVY', heavy)
+        assert not heavy, heavy
+    ''')
+    r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr + r.stdout
+    assert 'HEAVY []' in r.stdout
+
+
+def test_registry_lists_both_backends_options():
+    from omni_ros.backends import BUILTIN, backend_options
+    for name in ('minicpmo', 'llamacpp_omni'):
+        assert name in BUILTIN
+        names = {o.name for o in backend_options(name)}
+        assert {'persona', 'stacked_frames', 'force_listen_count', 'max_lag_s'} <= names
+    assert {'model_path', 'dtype', 'attn_implementation', 'sliding_window_mode'} <= {
+        o.name for o in backend_options('minicpmo')}
+
+
+def test_prompt_tags_are_stable_and_summary_is_bounded():
+    book = PromptBook(persona='P.', summary_max_chars=120, summary_turns=3)
+    assert book.set_watches([Watch('a', 'tell me when the light turns green'), Watch('b', 'watch the door')])
+    assert not book.set_watches([Watch('a', 'tell me when the light turns green'), Watch('b', 'watch the door')])
+    assert book.set_watches([Watch('b', 'watch the door')])
+    assert book.tag_of('b') == 'W2' and book.tag_of('a') == ''
+    book.set_watches([Watch('b', 'watch the door'), Watch('c', 'tell me if a dog barks')])
+    assert book.tag_of('c') == 'W3'
+    for i in range(10):
+        book.remember(f'[W2] turn number {i} was said here', float(i))
+    p = book.compose()
+    summary = p.suffix.split('\n\nprevious: ')[1]
+    assert len(summary) <= 120 and 'turn number 9' in summary and 'turn number 0' not in summary
+    assert '[W' not in summary
+
+
+def test_attribution_tags_variants_and_fallbacks():
+    book = PromptBook(persona='P.')
+    book.set_watches([Watch('door', 'tell me when someone opens the door'), Watch('green', 'the light turns green')])
+    assert book.attribute('[W2] Green now!').watch_id == 'green'
+    assert book.attribute('W1: the door is open').watch_id == 'door'
+    a = book.attribute('Someone opened the door just now')
+    assert a.kind is EventKind.ALERT and a.watch_id == 'door' and a.confidence < 1 and not a.by_tag
+    assert book.attribute('I like turtles').kind is EventKind.COMMENT
+    book.add_question(Question('q1', 'what is on the table?'))
+    a = book.attribute('A cup.')  # untagged, but a question is open: the answer
+    assert (a.kind, a.question_id) == (EventKind.ANSWER, 'q1') and a.confidence < 1
+    assert strip_tags('[W1] Hello  there') == 'Hello there'
+    assert similarity('the light is green', 'tell me when the light turns green') > 0.5
+
+
+def test_governor_policy():
+    g = RealtimeGovernor(1.0, max_lag_s=1.0)
+    assert g.plan(True) is UnitPlan.RUN
+    g.ran(1.5, 1.4, False)  # lag 0.5
+    assert g.plan(True) is UnitPlan.RUN_LITE and g.plan(False) is UnitPlan.RUN
+    g.ran(1.7, 1.6, True)  # lag 1.2
+    assert g.plan(True) is UnitPlan.SKIP
+    g.skipped(1.0)  # lag 0.2
+    assert g.stats.units_skipped == 1 and g.stats.lag_s == pytest.approx(0.2)
+    assert g.stats.rtf_max == pytest.approx(1.7) and g.stats.adapter_s_last == pytest.approx(0.1)
+
+
+def test_unit_audio_resamples_and_fixes_length():
+    ua = UnitAudio()
+    from omni_ros.types import Chunk
+    c = Chunk(0, 0.0, 1.0, 48000, np.ones(48000, np.float32) * 0.5, ())
+    first = ua.unit(c)
+    assert first.size == 16560 and first.dtype == np.float32 and np.all(first[:560] == 0)
+    ua.consumed()
+    short = Chunk(1, 1.0, 1.0, 16000, np.ones(15000, np.float32), ())
+    assert ua.unit(short).size == 16000 and ua.padded_samples == 1000
+
+
+def _prepared_double(**settings):
+    d = DuplexDouble({'chunk_ms': 1000, 'first_chunk_ms': 1035, 'sample_rate': 16000, **settings})
+    return d
+
+
+@pytest.mark.parametrize('misuse, message', [
+    (lambda d: d.streaming_prefill(audio_waveform=np.zeros(16560, np.float32), frame_list=[]), 'before prepare'),
+    (lambda d: (d.prepare(), d.streaming_generate()), 'without a streaming_prefill'),
+    (lambda d: (d.prepare(), d.streaming_prefill(audio_waveform=np.zeros(16000, np.float32), frame_list=[])),
+     'needs 16560'),
+    (lambda d: (d.prepare(), d.streaming_prefill(audio_waveform=np.zeros(16560), frame_list=[])), 'float32'),
+    (lambda d: (d.prepare(), d.streaming_prefill(audio_waveform=np.zeros((16560, 2), np.float32),
+                                                 frame_list=[])), '1-D'),
+    (lambda d: (d.prepare(), d.streaming_prefill(audio_waveform=np.zeros(16560, np.float32),
+                                                 frame_list=[np.zeros((4, 4, 3), np.uint8)])), 'PIL'),
+    (lambda d: (d.prepare(), d.streaming_prefill(audio_waveform=np.zeros(16560, np.float32),
+                                                 frame_list=[Image.new('RGB', (8, 8))] * 2, max_slice_nums=[1])),
+     'must match'),
+    (lambda d: d.prepare(system_prompt='x'), 'undocumented'),
+    (lambda d: (d.prepare(), d.streaming_prefill(audio_waveform=np.zeros(16560, np.float32), frame_list=[]),
+                d.streaming_generate(max_new_tokens=5)), 'undocumented'),
+    (lambda d: (d.prepare(), d.set_break_event(),
+                d.streaming_prefill(audio_waveform=np.zeros(16560, np.float32), frame_list=[])), 'set_break_event'),
+])
+def test_double_rejects_deviations(misuse, message):
+    d = _prepared_double()
+    with pytest.raises(ContractViolation, match=message):
+        misuse(d)
+    assert d.violations
+
+
+def test_double_rejects_undocumented_settings_and_result_keys_are_documented():
+    with pytest.raises(ContractViolation, match='undocumented settings'):
+        DuplexDouble({'chunk_length': 1.0})
+    d = _prepared_double()
+    d.prepare()
+    d.streaming_prefill(audio_waveform=np.zeros(16560, np.float32), frame_list=[Image.new('RGB', (8, 8))])
+    r = d.streaming_generate()
+    assert set(r) == {'is_listen', 'text', 'end_of_turn', 'audio_waveform', 'current_time', 'cost_llm',
+                      'cost_tts', 'cost_all', 'n_tokens'}
