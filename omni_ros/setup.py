@@ -17,7 +17,14 @@ setup(
     ],
     python_requires='>=3.10',
     install_requires=['setuptools', 'numpy', 'PyYAML', 'Pillow', 'rosbags'],
-    extras_require={},
+    extras_require={
+        # MiniCPM-o 4.5 through transformers on a CUDA GPU: upstream's pins (its hub code needs 4.51.0;
+        # accelerate because 4.51.0's from_pretrained uses it). minicpmo-utils pins pillow==10.4.0.
+        'minicpmo': ['transformers==4.51.0', 'torch>=2.3,<=2.8', 'accelerate>=1.0',
+                     'minicpmo-utils[all]>=1.0.5'],
+        # llama.cpp-omni server client: standard library only; the server itself is built separately.
+        'llamacpp': [],
+    },
     zip_safe=False,
     maintainer='omni_ros maintainers',
     maintainer_email='maintainers@omni-ros.dev',
