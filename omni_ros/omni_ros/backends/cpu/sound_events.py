@@ -1,0 +1,269 @@
+"""Sound events (beep, ding, doorbell, knock) by DSP: no bundled audio-event classifier exists offline.
+
+Tones are spectral peaks that stay at one frequency for tens of milliseconds, stand well above the noise
+floor and are not during voiced speech (the VAD mask). Their loudness envelope names them: flat with an
+abrupt end is a beep; a sharp attack then a steady decay is a bell tone; two bell tones of different pitch
+in quick succession are a doorbell ("ding-dong"), a lone one is a ding. Knocks are clusters of two or more
+broadband clicks: sharp attack, gone within ~50 ms, back to the background in between.
+
+Each chunk analyses the last few seconds so events that straddle chunk boundaries are seen whole; an
+event is reported once (deduplicated by onset) and only once enough audio after its onset is in hand to
+name it (a ding waits to see whether a "dong" follows).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from omni_ros.backends.cpu.conditions import SoundEvent
+from omni_ros.types import FloatArray
+
+SR = 16000
+_N, _HOP = 512, 256  # tone analysis: 32 ms windows, 16 ms hop, 31 Hz bins
+_KN, _KHOP = 256, 128  # click analysis: 16 ms windows, 8 ms hop
+_HISTORY = 3.0  # seconds analysed each chunk
+_BELL_WAIT = 1.0  # seconds after a bell tone's onset before deciding ding vs doorbell
+_MAX_AGE = 2.2  # an event first named later than this after its onset is dropped, not reported late
+
+
+@dataclass
+class _Track:
+    start: int  # frame index
+    bins: list[float] = field(default_factory=list)
+    levels: list[float] = field(default_factory=list)
+    last: int = 0
+
+    @property
+    def length(self) -> int:
+        return len(self.bins)
+
+
+@dataclass(frozen=True)
+class _Tone:
+    onset: float
+    end: float
+    freq: float
+    level: float  # dB above the noise floor at the peak
+    slope: float  # dB/s from the peak to the end
+    attack: float  # seconds from onset to peak
+    spread: float  # dB standard deviation of the level over the tone's middle
+    open: bool  # still sounding at the end of the analysed audio
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.onset
+
+    @property
+    def bell_like(self) -> bool:
+        """Struck: loudest at once, then a steady decay lasting a while."""
+        return self.attack <= 0.05 and self.slope <= -12.0 and self.duration >= 0.2
+
+    @property
+    def flat(self) -> bool:
+        """Electronic: level holds steady until it stops."""
+        return self.spread <= 3.0 and abs(self.slope) < 15.0
+
+
+class SoundEventDetector:
+    def __init__(self, tone_snr_db: float = 14.0, click_snr_db: float = 18.0, min_beep_hz: float = 700.0) -> None:
+        self.tone_snr_db = tone_snr_db
+        self.click_snr_db = click_snr_db
+        self.min_beep_hz = min_beep_hz
+        self._window = np.hanning(_N).astype(np.float32)
+        self._kwindow = np.hanning(_KN).astype(np.float32)
+        self.reset()
+
+    def setup(self) -> None:
+        """Pure numpy: nothing to load."""
+
+    def close(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self._audio = np.zeros(0, np.float32)
+        self._speech = np.zeros(0, bool)
+        self._t0 = 0.0
+        self._reported: list[tuple[str, float, float]] = []  # kind, onset, end
+        self._knock_until = -1e9
+
+    def process(self, audio: FloatArray, speech_mask: np.ndarray, start: float) -> list[SoundEvent]:
+        """Events decided with this chunk; ``speech_mask`` flags samples the VAD calls speech."""
+        audio = np.asarray(audio, np.float32)
+        if len(self._audio) and abs(self._t0 + len(self._audio) / SR - start) > 0.05:
+            self.reset()  # a gap or clock jump: old audio is not contiguous with this chunk
+        if not len(self._audio):
+            self._t0 = start
+        self._audio = np.concatenate([self._audio, audio])
+        self._speech = np.concatenate([self._speech, np.asarray(speech_mask, bool)[:len(audio)]])
+        excess = len(self._audio) - int(_HISTORY * SR)
+        if excess > 0:
+            self._audio = self._audio[excess:]
+            self._speech = self._speech[excess:]
+            self._t0 += excess / SR
+        end = self._t0 + len(self._audio) / SR
+        events = self._tone_events(end) + self._knock_events(end)
+        horizon = end - 2 * _HISTORY
+        self._reported = [r for r in self._reported if r[2] > horizon]
+        return events
+
+    # -- tones ---------------------------------------------------------------------------------------
+    def _tones(self) -> list[_Tone]:
+        x = self._audio
+        if len(x) < _N * 4:
+            return []
+        frames = np.lib.stride_tricks.sliding_window_view(x, _N)[::_HOP] * self._window
+        power = 10 * np.log10(np.abs(np.fft.rfft(frames, axis=1)) ** 2 + 1e-10)
+        floor = np.percentile(power, 20, axis=0)
+        lo, hi = int(250 / (SR / _N)), int(6000 / (SR / _N))
+        band = power[:, lo:hi]
+        above = band - floor[lo:hi]
+        # Peaky: well above the neighbouring bins, not a broadband burst.
+        local = np.maximum(np.roll(band, 6, axis=1), np.roll(band, -6, axis=1))
+        is_peak = (band >= np.roll(band, 1, axis=1)) & (band >= np.roll(band, -1, axis=1)) \
+            & (above >= self.tone_snr_db) & (band - local >= 8)
+        speech_frames = np.lib.stride_tricks.sliding_window_view(self._speech, _N)[::_HOP].mean(axis=1) > 0.5
+        tracks: list[_Track] = []
+        live: list[_Track] = []
+        for t in range(band.shape[0]):
+            peaks = np.flatnonzero(is_peak[t])
+            if len(peaks) > 3:
+                peaks = peaks[np.argsort(above[t, peaks])[-3:]]
+            next_live = []
+            used = set()
+            for track in live:
+                if t - track.last > 2:
+                    continue
+                near = [p for p in peaks if abs(p - track.bins[-1]) <= 1 and p not in used]
+                if near:
+                    p = max(near, key=lambda q: above[t, q])
+                    used.add(p)
+                    track.bins.append(float(p))
+                    track.levels.append(float(above[t, p]))
+                    track.last = t
+                next_live.append(track)
+            for p in peaks:
+                if p not in used:
+                    track = _Track(start=t, bins=[float(p)], levels=[float(above[t, p])], last=t)
+                    tracks.append(track)
+                    next_live.append(track)
+            live = next_live
+        n_frames = band.shape[0]
+        tones = []
+        dt = _HOP / SR
+        for track in tracks:
+            if track.length < 4 or np.std(track.bins) > 0.8:
+                continue
+            if speech_frames[track.start:track.last + 1].mean() > 0.3:
+                continue
+            levels = np.asarray(track.levels)
+            peak = int(np.argmax(levels))
+            # Decay from the peak, leaving out the last frames (a beep's cut-off smeared by the window).
+            tail = levels[peak:-2] if track.last < n_frames - 2 else levels[peak:]
+            slope = float(np.polyfit(np.arange(len(tail)) * dt, tail, 1)[0]) if len(tail) >= 6 else 0.0
+            # Onset and release frames are smeared by the window: judge steadiness on the middle.
+            middle = levels[1:-1] if len(levels) > 4 else levels
+            tones.append(_Tone(
+                onset=self._t0 + track.start * dt, end=self._t0 + (track.last + 1) * dt + _N / SR,
+                freq=(np.mean(track.bins) + lo) * SR / _N, level=float(levels.max()), slope=slope,
+                attack=peak * dt, spread=float(np.std(middle)), open=track.last >= n_frames - 2))
+        return _merge_partials(tones)
+
+    def _tone_events(self, end: float) -> list[SoundEvent]:
+        events = []
+        tones = sorted(self._tones(), key=lambda tone: tone.onset)
+        bells = [t for t in tones if t.bell_like]
+        used: set[int] = set()
+        for i, first in enumerate(bells):
+            for j in range(i + 1, len(bells)):
+                second = bells[j]
+                gap = second.onset - first.onset
+                ratio = max(first.freq, second.freq) / min(first.freq, second.freq)
+                if 0.15 <= gap <= 1.2 and 1.08 <= ratio <= 1.7:
+                    used.update((i, j))
+                    self._report(events, 'doorbell', first.onset, _tone_conf(min(first.level, second.level)),
+                                 first.freq, end=second.end)
+                    break
+        for i, bell in enumerate(bells):
+            # Wait to see whether a second tone makes it a doorbell.
+            if i in used or end - bell.onset < _BELL_WAIT:
+                continue
+            self._report(events, 'ding', bell.onset, _tone_conf(bell.level), bell.freq, end=bell.end)
+        for tone in tones:
+            if tone.bell_like or not tone.flat or tone.freq < self.min_beep_hz or tone.duration > 1.5:
+                continue
+            if tone.open and tone.duration < 0.6:
+                continue  # may still turn into a long tone or a bell; decide next chunk
+            self._report(events, 'beep', tone.onset, _tone_conf(tone.level), tone.freq, end=tone.end)
+        return events
+
+    # -- knocks --------------------------------------------------------------------------------------
+    def _knock_events(self, end: float) -> list[SoundEvent]:
+        x = self._audio
+        if len(x) < _KN * 8:
+            return []
+        frames = np.lib.stride_tricks.sliding_window_view(x, _KN)[::_KHOP]
+        frames = (frames - frames.mean(axis=1, keepdims=True)) * self._kwindow
+        energy = 10 * np.log10((frames ** 2).mean(axis=1) + 1e-12)
+        speech = np.lib.stride_tricks.sliding_window_view(self._speech, _KN)[::_KHOP].mean(axis=1) > 0.5
+        background = float(np.percentile(energy, 30))
+        dt = _KHOP / SR
+        clicks: list[float] = []
+        t = 3
+        n = len(energy)
+        while t < n - 6:
+            peak = max(energy[t], energy[t + 1])
+            sharp = energy[t] - energy[t - 3:t].max() >= 9.0
+            loud = peak >= background + self.click_snr_db
+            gone = energy[t + 3:t + 7].min() <= peak - 12.0  # within ~50 ms
+            if sharp and loud and gone and not speech[t]:
+                clicks.append(self._t0 + t * dt)
+                t += 8  # refractory: one click is one event
+                continue
+            t += 1
+        events = []
+        cluster: list[float] = []
+        for c in clicks + [float('inf')]:
+            if cluster and 0.08 <= c - cluster[-1] <= 0.7:
+                cluster.append(c)
+                continue
+            if len(cluster) >= 2:
+                settled = end - cluster[-1] >= 0.4 or len(cluster) >= 3
+                if cluster[0] <= self._knock_until:
+                    self._knock_until = max(self._knock_until, cluster[-1] + 1.0)  # the same knocking
+                elif settled:
+                    self._knock_until = cluster[-1] + 1.0
+                    self._report(events, 'knock', cluster[0], min(1.0, 0.55 + 0.15 * len(cluster)))
+            cluster = [c]
+        return events
+
+    # -- bookkeeping ---------------------------------------------------------------------------------
+    def _already_reported(self, kind: str, onset: float) -> bool:
+        """One sound is one event: a tone starting inside a reported tone's span (a re-detection, a
+        track broken by noise, a doorbell's second note) is not new, whatever it would be named now."""
+        tonal = kind != 'knock'
+        return any((k != 'knock') == tonal and start - 0.1 <= onset <= stop + 0.1
+                   for k, start, stop in self._reported)
+
+    def _report(self, events: list[SoundEvent], kind: str, onset: float, confidence: float,
+                freq: float = 0.0, end: float | None = None) -> None:
+        if self._already_reported(kind, onset) or onset < self._t0 + len(self._audio) / SR - _MAX_AGE:
+            return  # a repeat, or too old to alert on now
+        self._reported.append((kind, onset, end if end is not None else onset))
+        events.append(SoundEvent(kind, onset, confidence, freq))
+
+
+def _tone_conf(level_db: float) -> float:
+    return float(min(1.0, 0.4 + level_db / 50.0))
+
+
+def _merge_partials(tones: list[_Tone]) -> list[_Tone]:
+    """Tones starting together are one sound (harmonics, bell partials): keep the loudest of each."""
+    tones = sorted(tones, key=lambda t: -t.level)
+    kept: list[_Tone] = []
+    for tone in tones:
+        if any(abs(tone.onset - k.onset) <= 0.05 and abs(tone.end - k.end) <= 0.4 for k in kept):
+            continue
+        kept.append(tone)
+    return kept
