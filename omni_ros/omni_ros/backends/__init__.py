@@ -20,6 +20,7 @@ BUILTIN: Mapping[str, str] = MappingProxyType({
     'scripted': 'omni_ros.backends.scripted:ScriptedBackend',
     'minicpmo': 'omni_ros.backends.minicpmo:MiniCPMoBackend',
     'llamacpp_omni': 'omni_ros.backends.llamacpp_omni:LlamaCppOmniBackend',
+    'cpu': 'omni_ros.backends.cpu:CpuBackend',
 })
 
 
