@@ -84,6 +84,7 @@ def normalize(text: str) -> str:
     text = re.sub(r"\bit's\b", 'it is', text)
     text = re.sub(r"\bwhat's\b", 'what is', text)
     text = re.sub(r"\bcolour\b", 'color', text)
+    text = re.sub(r"[?!,;:]|\.(?=\s|$)", ' ', text)  # so "sixteen?" is a number word
     text = words_to_digits(text)
     text = re.sub(r"\s+", ' ', text)
     return text.strip(' .!?,;:')

@@ -81,7 +81,7 @@ class LightDetector:
             return None
         # Brighter than a ring around it: a lamp in a housing, not a patch of coloured wall.
         hgt, wid = v.shape
-        r_in, r_out = radius * 1.35, radius * 2.0
+        r_in, r_out = radius * 1.2, radius * 1.6
         x0, x1 = max(0, int(cx - r_out)), min(wid, int(cx + r_out) + 1)
         y0, y1 = max(0, int(cy - r_out)), min(hgt, int(cy + r_out) + 1)
         yy, xx = np.mgrid[y0:y1, x0:x1]
@@ -90,8 +90,9 @@ class LightDetector:
         ring = v[y0:y1, x0:x1][(d2 >= r_in ** 2) & (d2 <= r_out ** 2)]
         if inner.size == 0 or ring.size == 0:
             return None
-        contrast = (float(inner.mean()) - float(np.median(ring))) / max(float(inner.mean()), 1.0)
-        if contrast < 0.35:
+        # Most of the ring is housing even where the housing is narrow, so its darker part decides.
+        contrast = (float(inner.mean()) - float(np.percentile(ring, 30))) / max(float(inner.mean()), 1.0)
+        if contrast < 0.45:
             return None
         confidence = float(min(1.0, 0.5 * min(circularity, 1.0) + 0.5 * min(contrast / 0.6, 1.0)))
         return Lamp(color, cx, cy, radius, confidence)
