@@ -1,0 +1,387 @@
+"""Scenario descriptions: what the synthetic camera sees and the microphone hears, and when.
+
+A scenario file (see ``omni_ros/scenarios/crossing.yaml`` for the documented schema) holds the sensor
+set-up, timed scene elements, the ground truth an evaluation compares alerts against (``expected``)
+and the matching scripted-backend timeline (``script``). All times are seconds from the scenario start;
+the bag's stamps are ``start_time`` + those seconds.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from omni_ros.errors import ConfigError
+from omni_ros.scenario._schema import Section
+from omni_ros.scenario.script import MODALITIES, Timeline, parse_timeline
+from omni_ros.types import Modality
+
+BUNDLED_DIR = Path(__file__).resolve().parent.parent / 'scenarios'
+
+Box = tuple[int, int, int, int]  # x, y, width, height in pixels (x right, y down)
+Rgb = tuple[int, int, int]
+
+LIGHT_COLORS = ('red', 'amber', 'green', 'dark')
+SOUND_KINDS = ('ding', 'beep')
+# Characters a seven-segment digit can show.
+SEGMENT_CHARS = frozenset('0123456789- ')
+
+
+@dataclass(frozen=True)
+class CameraSpec:
+    topic: str = '/camera/image_raw'
+    frame_id: str = 'camera'
+    width: int = 640
+    height: int = 480
+    fps: float = 10.0
+    encoding: str = 'rgb8'
+    noise: float = 2.0  # per-pixel uniform noise amplitude, in 8-bit levels
+
+    def frame_times(self, duration: float) -> list[float]:
+        """Capture times (s from start) of every frame in ``duration`` seconds."""
+        return [k / self.fps for k in range(int(round(duration * self.fps)))]
+
+
+@dataclass(frozen=True)
+class AudioSpec:
+    topic: str = '/audio'
+    frame_id: str = 'microphone'
+    sample_rate: int = 16000
+    block: float = 0.05  # seconds per AudioChunk message
+    encoding: str = 'S16LE'
+    noise: float = 0.004  # background noise RMS (full scale 1.0)
+
+    @property
+    def block_samples(self) -> int:
+        return int(round(self.block * self.sample_rate))
+
+
+@dataclass(frozen=True)
+class Step:
+    """From ``at`` seconds on (until the next step), the element shows ``value``."""
+
+    at: float
+    value: str
+
+
+def _value_at(steps: tuple[Step, ...], t: float) -> str:
+    """Value of a piecewise-constant timeline at ``t`` (the first step's value before it starts)."""
+    i = bisect.bisect_right([s.at for s in steps], t) - 1
+    return steps[max(i, 0)].value
+
+
+@dataclass(frozen=True)
+class TrafficLight:
+    box: Box  # the housing; three lamps top to bottom: red, amber, green
+    states: tuple[Step, ...]  # value: red | amber | green | dark
+
+    def state_at(self, t: float) -> str:
+        return _value_at(self.states, t)
+
+
+@dataclass(frozen=True)
+class SegmentDisplay:
+    box: Box
+    values: tuple[Step, ...]  # value: the digits shown, right-aligned
+    color: Rgb = (255, 60, 20)
+    label: str = ''  # printed above the display, e.g. FLOOR
+
+    @property
+    def digits(self) -> int:
+        return max(len(s.value) for s in self.values)
+
+    def value_at(self, t: float) -> str:
+        return _value_at(self.values, t)
+
+
+@dataclass(frozen=True)
+class Sign:
+    box: Box
+    text: str  # lines separated by newlines
+    color: Rgb = (20, 20, 20)
+    background: Rgb = (245, 245, 235)
+
+
+@dataclass(frozen=True)
+class Lamp:
+    """A round light (e.g. an amber beacon) that is lit during the ``lit`` intervals."""
+
+    center: tuple[int, int]
+    radius: int
+    color: Rgb
+    lit: tuple[tuple[float, float], ...]  # (start, end) seconds; YAML key 'lit' ('on' would read as true)
+
+    def lit_at(self, t: float) -> bool:
+        return any(start <= t < end for start, end in self.lit)
+
+
+@dataclass(frozen=True)
+class Sound:
+    """A ding (decaying tone with harmonics) or a beep (steady tone, ``count`` repeats)."""
+
+    kind: str
+    at: float
+    frequency: float
+    duration: float
+    level: float  # peak amplitude, full scale 1.0
+    count: int = 1  # beeps only
+    gap: float = 0.1  # seconds between beeps
+
+
+@dataclass(frozen=True)
+class Scene:
+    traffic_lights: tuple[TrafficLight, ...] = ()
+    displays: tuple[SegmentDisplay, ...] = ()
+    signs: tuple[Sign, ...] = ()
+    lamps: tuple[Lamp, ...] = ()
+    sounds: tuple[Sound, ...] = ()
+
+
+@dataclass(frozen=True)
+class ExpectedWatch:
+    """Ground truth for one watch: when its condition first becomes visible or audible."""
+
+    id: str
+    instruction: str
+    modality: Modality
+    at: float | None  # None: never happens, so any alert is a false alarm
+    window: float = 3.0  # an alert in [at, at + window] counts as correct
+
+
+@dataclass(frozen=True)
+class ExpectedAnswer:
+    """Ground truth for a question asked between ``start`` and ``end``."""
+
+    question: str
+    contains: tuple[str, ...]  # the answer must mention each of these (case-insensitive)
+    start: float = 0.0
+    end: float | None = None  # None: until the end of the scenario
+
+
+@dataclass(frozen=True)
+class Expected:
+    watches: tuple[ExpectedWatch, ...] = ()
+    questions: tuple[ExpectedAnswer, ...] = ()
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    duration: float  # seconds
+    start_time: float  # epoch seconds of the first frame and first audio sample
+    seed: int  # sensor noise seed: same seed, same bytes
+    camera: CameraSpec
+    audio: AudioSpec
+    scene: Scene
+    expected: Expected = Expected()
+    script: Timeline | None = None
+    description: str = ''
+    # Where it was loaded from; not part of identity (cache keys use the repr).
+    source: Path | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def start_ns(self) -> int:
+        return int(round(self.start_time * 1e9))
+
+    def stamp_ns(self, t: float) -> int:
+        """Epoch nanoseconds of scenario time ``t``."""
+        return self.start_ns + int(round(t * 1e9))
+
+
+def bundled_scenarios() -> list[str]:
+    return sorted(p.stem for p in BUNDLED_DIR.glob('*.yaml'))
+
+
+def scenario_path(name_or_path: str | Path) -> Path:
+    """A bundled scenario's file for a bare name, else the given path."""
+    text = str(name_or_path)
+    if isinstance(name_or_path, Path) or text.endswith(('.yaml', '.yml')) or '/' in text:
+        path = Path(name_or_path)
+        if not path.is_file():
+            raise ConfigError(f'scenario file {path} does not exist')
+        return path
+    path = BUNDLED_DIR / f'{text}.yaml'
+    if not path.is_file():
+        raise ConfigError(
+            f"unknown scenario {text!r}; bundled: {', '.join(bundled_scenarios()) or 'none'} "
+            '(or give a path to a .yaml file)')
+    return path
+
+
+def load_scenario(name_or_path: str | Path) -> Scenario:
+    """Load a bundled scenario by name (``crossing``) or a scenario file by path."""
+    path = scenario_path(name_or_path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding='utf-8'))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f'{path} is not valid YAML: {exc}') from exc
+    return parse_scenario(data, f'{path}:', source=path)
+
+
+def parse_scenario(data: Any, where: str = 'scenario:', *, source: Path | None = None) -> Scenario:
+    root = Section(data, where)
+    name = root.string('name', nonempty=True)
+    duration = root.number('duration', positive=True, maximum=3600.0)
+    camera = _camera(root.mapping('camera'))
+    audio = _audio(root.mapping('audio'))
+    scene = _scene(root.mapping('scene'), camera, duration)
+    expected = _expected(root.mapping('expected', required=False), duration)
+    script_data = root.raw('script')
+    script = parse_timeline(script_data, root.at('script')) if script_data is not None else None
+    scn = Scenario(
+        name=name,
+        description=root.string('description', ''),
+        duration=duration,
+        start_time=root.number('start_time', 1_700_000_000.0, minimum=0.0),
+        seed=root.integer('seed', 0, minimum=0),
+        camera=camera, audio=audio, scene=scene, expected=expected, script=script, source=source,
+    )
+    root.done()
+    return scn
+
+
+def _camera(sec: Section) -> CameraSpec:
+    spec = CameraSpec(
+        topic=sec.string('topic', CameraSpec.topic, nonempty=True),
+        frame_id=sec.string('frame_id', CameraSpec.frame_id),
+        width=sec.integer('width', minimum=16, maximum=4096),
+        height=sec.integer('height', minimum=16, maximum=4096),
+        fps=sec.number('fps', positive=True, maximum=120.0),
+        encoding=sec.string('encoding', 'rgb8', choices=('rgb8',)),
+        noise=sec.number('noise', CameraSpec.noise, minimum=0.0, maximum=64.0),
+    )
+    sec.done()
+    return spec
+
+
+def _audio(sec: Section) -> AudioSpec:
+    spec = AudioSpec(
+        topic=sec.string('topic', AudioSpec.topic, nonempty=True),
+        frame_id=sec.string('frame_id', AudioSpec.frame_id),
+        sample_rate=sec.integer('sample_rate', minimum=8000, maximum=96000),
+        block=sec.number('block', positive=True, maximum=1.0),
+        encoding=sec.string('encoding', 'S16LE', choices=('S16LE',)),
+        noise=sec.number('noise', AudioSpec.noise, minimum=0.0, maximum=0.5),
+    )
+    sec.done()
+    if abs(spec.block * spec.sample_rate - spec.block_samples) > 1e-6:
+        raise ConfigError(f'{sec.at("block")}: must be a whole number of samples at {spec.sample_rate} Hz')
+    return spec
+
+
+def _box(sec: Section, key: str, camera: CameraSpec) -> Box:
+    x, y, w, h = sec.numbers(key, 4, integer=True, minimum=0)
+    if w < 4 or h < 4 or x + w > camera.width or y + h > camera.height:
+        raise ConfigError(f'{sec.at(key)}: [x, y, width, height] = {[x, y, w, h]} must lie inside the '
+                          f'{camera.width}x{camera.height} image and be at least 4x4 pixels')
+    return (x, y, w, h)
+
+
+def _rgb(sec: Section, key: str, default: Rgb) -> Rgb:
+    return sec.numbers(key, 3, default, integer=True, minimum=0, maximum=255)
+
+
+def _steps(sec: Section, key: str, duration: float, *, choices: tuple[str, ...] = (),
+           chars: frozenset[str] | None = None) -> tuple[Step, ...]:
+    steps = []
+    for entry in sec.mappings(key, required=True):
+        value = entry.string('show', choices=choices)
+        if chars is not None and (not value or set(value) - chars):
+            raise ConfigError(f"{entry.at('show')}: a seven-segment display shows only digits, '-' and "
+                              f'spaces; got {value!r}')
+        steps.append(Step(at=entry.number('at', minimum=0.0, maximum=duration), value=value))
+        entry.done()
+    if not steps:
+        raise ConfigError(f'{sec.at(key)}: needs at least one entry')
+    if any(b.at <= a.at for a, b in zip(steps, steps[1:])):
+        raise ConfigError(f'{sec.at(key)}: times (at) must increase from one entry to the next')
+    return tuple(steps)
+
+
+def _scene(sec: Section, camera: CameraSpec, duration: float) -> Scene:
+    lights = []
+    for entry in sec.mappings('traffic_lights'):
+        lights.append(TrafficLight(box=_box(entry, 'box', camera),
+                                   states=_steps(entry, 'states', duration, choices=LIGHT_COLORS)))
+        entry.done()
+    displays = []
+    for entry in sec.mappings('displays'):
+        displays.append(SegmentDisplay(
+            box=_box(entry, 'box', camera),
+            values=_steps(entry, 'values', duration, chars=SEGMENT_CHARS),
+            color=_rgb(entry, 'color', SegmentDisplay.color),
+            label=entry.string('label', ''),
+        ))
+        entry.done()
+    signs = []
+    for entry in sec.mappings('signs'):
+        signs.append(Sign(
+            box=_box(entry, 'box', camera),
+            text=entry.string('text', nonempty=True).strip(),
+            color=_rgb(entry, 'color', Sign.color),
+            background=_rgb(entry, 'background', Sign.background),
+        ))
+        entry.done()
+    lamps = []
+    for entry in sec.mappings('lamps'):
+        cx, cy = entry.numbers('center', 2, integer=True, minimum=0)
+        radius = entry.integer('radius', minimum=2, maximum=min(camera.width, camera.height) // 2)
+        intervals = []
+        for item, where in entry.items('lit', required=True):
+            if (not isinstance(item, list) or len(item) != 2
+                    or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in item)
+                    or not 0 <= item[0] < item[1]):
+                raise ConfigError(f'{where}: must be [start, end] in seconds with 0 <= start < end, got {item!r}')
+            intervals.append((float(item[0]), float(item[1])))
+        lamps.append(Lamp(center=(cx, cy), radius=radius, color=_rgb(entry, 'color', (255, 150, 0)),
+                          lit=tuple(intervals)))
+        entry.done()
+    sounds = []
+    for entry in sec.mappings('sounds'):
+        sounds.append(Sound(
+            kind=entry.string('kind', choices=SOUND_KINDS),
+            at=entry.number('at', minimum=0.0, maximum=duration),
+            frequency=entry.number('frequency', minimum=50.0, maximum=7000.0),
+            duration=entry.number('duration', positive=True, maximum=10.0),
+            level=entry.number('level', minimum=0.0, maximum=1.0),
+            count=entry.integer('count', 1, minimum=1, maximum=20),
+            gap=entry.number('gap', 0.1, minimum=0.0, maximum=5.0),
+        ))
+        entry.done()
+    sec.done()
+    return Scene(tuple(lights), tuple(displays), tuple(signs), tuple(lamps), tuple(sounds))
+
+
+def _expected(sec: Section, duration: float) -> Expected:
+    watches = []
+    ids: set[str] = set()
+    for entry in sec.mappings('watches'):
+        item = ExpectedWatch(
+            id=entry.string('id', nonempty=True),
+            instruction=entry.string('instruction', nonempty=True),
+            modality=Modality(entry.string('modality', choices=MODALITIES)),
+            at=entry.optional_number('at', minimum=0.0),
+            window=entry.number('window', ExpectedWatch.window, positive=True),
+        )
+        entry.done()
+        if item.id in ids:
+            raise ConfigError(f"{entry.at('id')}: {item.id!r} is used twice; ids must be unique")
+        if item.at is not None and item.at > duration:
+            raise ConfigError(f"{entry.at('at')}: {item.at} is after the end of the scenario ({duration} s)")
+        ids.add(item.id)
+        watches.append(item)
+    questions = []
+    for entry in sec.mappings('questions'):
+        questions.append(ExpectedAnswer(
+            question=entry.string('question', nonempty=True),
+            contains=entry.strings('contains'),
+            start=entry.number('from', 0.0, minimum=0.0),
+            end=entry.optional_number('until', minimum=0.0),
+        ))
+        entry.done()
+    sec.done()
+    return Expected(tuple(watches), tuple(questions))
