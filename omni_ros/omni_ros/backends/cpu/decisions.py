@@ -1,6 +1,6 @@
 """Per-watch decisions once per chunk: debounced edge triggering and cooldowns.
 
-Semantics (also in the package README of this backend):
+Semantics:
 - A watch alerts when its condition *becomes* true (a rising edge), not on every chunk while it stays true.
 - A condition must be seen false for ``fall`` consecutive observed chunks before it can rise again, and true
   for ``rise`` chunks to rise, so one flickering detection neither re-arms nor fires a watch.

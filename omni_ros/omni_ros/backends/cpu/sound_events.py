@@ -67,7 +67,7 @@ class _Tone:
 
 
 class SoundEventDetector:
-    def __init__(self, tone_snr_db: float = 14.0, click_snr_db: float = 18.0, min_beep_hz: float = 700.0) -> None:
+    def __init__(self, tone_snr_db: float = 14.0, click_snr_db: float = 14.0, min_beep_hz: float = 700.0) -> None:
         self.tone_snr_db = tone_snr_db
         self.click_snr_db = click_snr_db
         self.min_beep_hz = min_beep_hz
@@ -85,7 +85,7 @@ class SoundEventDetector:
         self._audio = np.zeros(0, np.float32)
         self._speech = np.zeros(0, bool)
         self._t0 = 0.0
-        self._reported: list[tuple[str, float, float]] = []  # kind, onset, end
+        self._reported: list[list] = []  # [kind, onset, end, frequency]
         self._knock_until = -1e9
 
     def process(self, audio: FloatArray, speech_mask: np.ndarray, start: float) -> list[SoundEvent]:
@@ -244,13 +244,21 @@ class SoundEventDetector:
         track broken by noise, a doorbell's second note) is not new, whatever it would be named now."""
         tonal = kind != 'knock'
         return any((k != 'knock') == tonal and start - 0.1 <= onset <= stop + 0.1
-                   for k, start, stop in self._reported)
+                   for k, start, stop, _ in self._reported)
 
     def _report(self, events: list[SoundEvent], kind: str, onset: float, confidence: float,
                 freq: float = 0.0, end: float | None = None) -> None:
+        end = end if end is not None else onset
         if self._already_reported(kind, onset) or onset < self._t0 + len(self._audio) / SR - _MAX_AGE:
             return  # a repeat, or too old to alert on now
-        self._reported.append((kind, onset, end if end is not None else onset))
+        if kind == 'beep':
+            for previous in self._reported:
+                # "beep beep beep" is one event: same pitch, starting soon after the previous beep ended.
+                if previous[0] == 'beep' and 0 <= onset - previous[2] <= 0.7 and \
+                        abs(previous[3] - freq) <= 0.03 * freq + 32:
+                    previous[2] = max(previous[2], end)
+                    return
+        self._reported.append([kind, onset, end, freq])
         events.append(SoundEvent(kind, onset, confidence, freq))
 
 
