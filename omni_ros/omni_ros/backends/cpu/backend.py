@@ -21,7 +21,7 @@ import numpy as np
 from omni_ros.backends.cpu.asr import CommandRecognizer, FreeFormRecognizer, Recognition
 from omni_ros.backends.cpu.conditions import Need, Perceptions, SoundEvent
 from omni_ros.backends.cpu.decisions import WatchTracker
-from omni_ros.backends.cpu.imaging import is_dark
+from omni_ros.backends.cpu.imaging import ChangeGate, is_dark
 from omni_ros.backends.cpu.instructions import (
     QUESTION_NEEDS, QUESTIONS_UNDERSTOOD, UNDERSTOOD, QuestionKind, UtteranceKind, classify_utterance,
     parse_instruction, parse_question)
@@ -78,7 +78,7 @@ class CpuBackend:
         self._sounds = SoundEventDetector(o['tone_snr_db'], o['click_snr_db']) if o['sounds'] else None
         self._lights = LightDetector() if o['lights'] else None
         self._digits = SevenSegmentReader() if o['digits'] else None
-        self._ocr = SceneText(o['ocr_min_score'], o['threads']) if o['scene_text'] else None
+        self._ocr = SceneText(o['ocr_min_score'], o['threads'], o['ocr_side']) if o['scene_text'] else None
         self._people = PeopleDetector(o['hog_threshold']) if o['people'] else None
         self._tts = FliteTts(o['tts_voice'], o['tts_sample_rate']) if o['speak'] else None
         self._parts = [p for p in (self._vad, self._commands, self._whisper, self._sounds, self._lights,
@@ -94,6 +94,7 @@ class CpuBackend:
         self._spoken_count = 0
         self._chunk_count = 0
         self._last_ocr: list[tuple[str, float]] | None = None
+        self._last_people: tuple[int, int, float] | None = None
         # Seconds spent per stage and how often it ran, for the benchmark and diagnostics.
         self.timings: collections.Counter[str] = collections.Counter()
         self.runs: collections.Counter[str] = collections.Counter()
@@ -117,6 +118,9 @@ class CpuBackend:
             for part in reversed(done):
                 part.close()
             raise
+        import cv2  # present: the vision parts' setup() checked it; gates compare thumbnails with it
+        self._text_gate = ChangeGate(cv2, max_age=self.options['rerun_after'])
+        self._people_gate = ChangeGate(cv2, max_age=self.options['rerun_after'])
         self._ready = True
 
     def shutdown(self) -> None:
@@ -139,6 +143,10 @@ class CpuBackend:
             self._sounds.reset()
         self._heard.clear()
         self._last_ocr = None
+        self._last_people: tuple[int, int, float] | None = None
+        if self._ready:
+            self._text_gate.reset()
+            self._people_gate.reset()
         for tracker in self._trackers.values():
             tracker.reset()
 
@@ -298,16 +306,22 @@ class CpuBackend:
         if Need.DIGITS in needs:
             with _timed(self, 'digits'):
                 p.digits = [(r.text, r.confidence) for r in self._digits.read(image)]
+        # OCR and people run at most every Nth chunk, and on an unchanged picture only every
+        # 'rerun_after' chunks (the last answer is reused meanwhile); a question runs them now.
         if Need.TEXT in needs and not dark:
-            if Need.TEXT in asked or self._chunk_count % self.options['ocr_every'] == 0:
+            if Need.TEXT in asked or self._text_gate.should_run(image, self.options['ocr_every']):
                 with _timed(self, 'scene_text'):
-                    p.texts = [(line.text, line.confidence) for line in self._ocr.read(image)]
-                self._last_ocr = p.texts
+                    self._last_ocr = [(line.text, line.confidence) for line in self._ocr.read(image)]
+                self._text_gate.ran(image)
+            p.texts = self._last_ocr
         if Need.PEOPLE in needs and not dark:
-            if Need.PEOPLE in asked or self._chunk_count % self.options['people_every'] == 0:
+            if Need.PEOPLE in asked or self._people_gate.should_run(image, self.options['people_every']):
                 with _timed(self, 'people'):
                     result = self._people.detect(image)
-                p.people, p.faces, p.people_confidence = result.people, result.faces, result.confidence
+                self._last_people = (result.people, result.faces, result.confidence)
+                self._people_gate.ran(image)
+            if self._last_people is not None:
+                p.people, p.faces, p.people_confidence = self._last_people
 
     # -- answers and speech --------------------------------------------------------------------------
     def _answer(self, q: _PendingQuestion, p: Perceptions, chunk: Chunk, out: CpuBackendOutput) -> None:

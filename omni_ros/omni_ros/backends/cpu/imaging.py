@@ -19,3 +19,42 @@ def downscale(cv2, image: ImageArray, max_width: int) -> tuple[ImageArray, float
 def is_dark(image: ImageArray, level: float = 12.0) -> bool:
     """A black frame (lens covered, lights off): nothing to detect, and detectors must not guess."""
     return float(np.asarray(image[::8, ::8]).mean()) < level
+
+
+class ChangeGate:
+    """Whether a frame differs from the one an expensive detector last ran on.
+
+    A robot waiting at a crossing or in a lift sees the same picture for many seconds: rerunning OCR or
+    the people detector on it only repeats the last answer. Differences are measured on a small blurred
+    grey thumbnail so sensor noise does not count, while a person or a sign appearing does.
+    """
+
+    def __init__(self, cv2, max_age: int = 5, pixel_delta: int = 15, changed_fraction: float = 0.001) -> None:
+        self._cv2 = cv2
+        self.max_age = max_age
+        self.pixel_delta = pixel_delta
+        self.changed_fraction = changed_fraction
+        self._ref: np.ndarray | None = None
+        self._age = 0
+
+    def reset(self) -> None:
+        self._ref = None
+        self._age = 0
+
+    def _thumb(self, image: ImageArray) -> np.ndarray:
+        gray = self._cv2.cvtColor(image, self._cv2.COLOR_RGB2GRAY)
+        return self._cv2.resize(gray, (160, 120), interpolation=self._cv2.INTER_AREA).astype(np.int16)
+
+    def should_run(self, image: ImageArray, min_age: int = 1) -> bool:
+        """True when the detector should run on ``image`` (then call ``ran``); ``min_age`` rate-limits."""
+        self._age += 1
+        if self._ref is None or self._age >= self.max_age:
+            return self._age >= min_age or self._ref is None
+        if self._age < min_age:
+            return False
+        diff = np.abs(self._thumb(image) - self._ref) > self.pixel_delta
+        return float(diff.mean()) > self.changed_fraction
+
+    def ran(self, image: ImageArray) -> None:
+        self._ref = self._thumb(image)
+        self._age = 0

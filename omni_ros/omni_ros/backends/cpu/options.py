@@ -32,10 +32,14 @@ OPTIONS: tuple[OptionSpec, ...] = (
                minimum=0.0, maximum=1.0),
     OptionSpec('ocr_min_score', 0.6, 'Lowest rapidocr score kept for a line of scene text.', minimum=0.0,
                maximum=1.0),
+    OptionSpec('ocr_side', 320, 'Short side (px) the text detector works at: larger reads smaller text and '
+               'costs more (736 is rapidocr\'s default, ~3x the time).', minimum=160, maximum=1280),
     OptionSpec('ocr_every', 2, 'Run scene text on every Nth chunk while needed (questions run it at once).',
                minimum=1, maximum=30),
     OptionSpec('people_every', 1, 'Run the people detector on every Nth chunk while needed.', minimum=1,
                maximum=30),
+    OptionSpec('rerun_after', 5, 'Chunks after which OCR and the people detector run again on a picture '
+               'that has not changed (a changed picture reruns them sooner).', minimum=1, maximum=60),
     OptionSpec('hog_threshold', 0.5, 'Lowest HOG score counted as a person.', minimum=0.0, maximum=5.0),
     OptionSpec('tone_snr_db', 14.0, 'How far above the noise floor a tone must be to count as a beep or '
                'bell.', minimum=3.0, maximum=60.0),
