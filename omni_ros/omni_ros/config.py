@@ -39,6 +39,8 @@ NODE_OPTIONS: tuple[OptionSpec, ...] = (
                'no cooldown', minimum=0.0, maximum=3600.0),
     OptionSpec('ask_timeout', 15.0, 'seconds an Ask goal without its own timeout waits for an answer',
                minimum=0.1, maximum=3600.0),
+    OptionSpec('max_goals', 16, 'SetWatch and Ask goals served at once; each waiting goal holds one executor '
+               'thread, so more are rejected with a message (read at start-up)', minimum=1, maximum=256),
     OptionSpec('standing_watches', [], 'instructions followed from configure on, without an action goal '
                "(e.g. 'alert me if someone falls'); restored after every reconfigure"),
     OptionSpec('speech_encoding', 'S16LE', 'encoding of the published speech audio',
@@ -66,6 +68,7 @@ class NodeConfig:
     max_audio_message_seconds: float
     default_cooldown: float
     ask_timeout: float
+    max_goals: int
     standing_watches: tuple[str, ...]
     speech_encoding: str
     state_period: float

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import secrets
+import threading
 import traceback
 from typing import Any
 
@@ -77,6 +78,10 @@ class OmniNode(LifecycleNode):
         self._subscriptions_: list[Any] = []
         self._timers_: list[Any] = []
         self._publishers_: dict[str, Any] = {}
+        # Waiting goals each hold an executor thread (see main()): count them and refuse beyond the limit.
+        self._max_goals = int(self._value('max_goals'))
+        self._goals = 0
+        self._goals_lock = threading.Lock()
 
         self._input_group = MutuallyExclusiveCallbackGroup()
         goals = ReentrantCallbackGroup()
@@ -91,6 +96,10 @@ class OmniNode(LifecycleNode):
         self._list_service = self.create_service(ListWatches, 'list_watches', self._list_watches,
                                                  callback_group=goals)
         self._diagnostics_timer = self.create_timer(1.0, self._publish_diagnostics, clock=self._steady)
+
+    @property
+    def max_goals(self) -> int:
+        return self._max_goals
 
     # -- parameters ---------------------------------------------------------------------------------
     def _declare(self, specs: tuple[OptionSpec, ...], prefix: str) -> None:
@@ -372,12 +381,30 @@ class OmniNode(LifecycleNode):
             backend.check_instruction(instruction)
             if mapping.msg_to_duration(goal.timeout) < 0 or mapping.msg_to_duration(goal.cooldown) < 0:
                 raise WatchRejectedError('timeout and cooldown must not be negative')
+            self._take_goal_slot()
         except WatchRejectedError as error:
             self.get_logger().warn(f'SetWatch goal {goal.instruction!r} rejected: {error}')
             return GoalResponse.REJECT
         return GoalResponse.ACCEPT
 
+    def _take_goal_slot(self) -> None:
+        with self._goals_lock:
+            if self._goals >= self._max_goals:
+                raise WatchRejectedError(f'{self._goals} goals are already active, the limit is max_goals = '
+                                         f'{self._max_goals}; end some goals or raise max_goals')
+            self._goals += 1
+
+    def _release_goal_slot(self) -> None:
+        with self._goals_lock:
+            self._goals -= 1
+
     def _execute_watch(self, goal_handle: ServerGoalHandle) -> SetWatch.Result:
+        try:
+            return self._follow_watch(goal_handle)
+        finally:
+            self._release_goal_slot()
+
+    def _follow_watch(self, goal_handle: ServerGoalHandle) -> SetWatch.Result:
         goal: SetWatch.Goal = goal_handle.request
         watch_id = _goal_uuid(goal_handle)
         watch = mapping.goal_to_watch(goal, watch_id, normalize_instruction(goal.instruction), self._now())
@@ -421,13 +448,24 @@ class OmniNode(LifecycleNode):
 
     # -- Ask ----------------------------------------------------------------------------------------
     def _accept_ask(self, goal: Ask.Goal) -> GoalResponse:
-        if not self._active or not goal.question.strip():
-            reason = 'the question is empty' if self._active else 'omni_node is not active'
-            self.get_logger().warn(f'Ask goal {goal.question!r} rejected: {reason}')
+        try:
+            if not self._active:
+                raise WatchRejectedError('omni_node is not active')
+            if not goal.question.strip():
+                raise WatchRejectedError('the question is empty')
+            self._take_goal_slot()
+        except WatchRejectedError as error:
+            self.get_logger().warn(f'Ask goal {goal.question!r} rejected: {error}')
             return GoalResponse.REJECT
         return GoalResponse.ACCEPT
 
     def _execute_ask(self, goal_handle: ServerGoalHandle) -> Ask.Result:
+        try:
+            return self._answer(goal_handle)
+        finally:
+            self._release_goal_slot()
+
+    def _answer(self, goal_handle: ServerGoalHandle) -> Ask.Result:
         assert self.config is not None
         pipeline = self._pipeline
         question_id = _goal_uuid(goal_handle)
@@ -459,7 +497,8 @@ class OmniNode(LifecycleNode):
 def main(args: list[str] | None = None) -> None:
     with rclpy.init(args=args):
         node = OmniNode()
-        executor = MultiThreadedExecutor(num_threads=4)
+        # Every waiting goal blocks one thread; the rest serve input, timers and services.
+        executor = MultiThreadedExecutor(num_threads=node.max_goals + 4)
         executor.add_node(node)
         if node.get_parameter('autostart').value:
             if node.trigger_configure() == TransitionCallbackReturn.SUCCESS:
