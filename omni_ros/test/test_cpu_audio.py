@@ -55,6 +55,18 @@ def events(vad: SileroVad, audio: np.ndarray) -> list[tuple[int, str, float]]:
     return found
 
 
+def melody() -> np.ndarray:
+    """A piano-like scale up and down: struck, decaying notes of changing pitch (not dings or doorbells)."""
+    t = np.arange(int(0.45 * SR)) / SR
+    out = np.zeros(9 * SR, np.float32)
+    for i, f in enumerate([262, 294, 330, 349, 392, 440, 494, 523, 494, 440, 392, 349, 330, 294, 262, 330, 392]):
+        note = sum(a * np.sin(2 * np.pi * f * k * t) for k, a in ((1, 1.0), (2, 0.5), (3, 0.25)))
+        note = note * np.exp(-t / 0.25) * np.minimum(1, t / 0.005) / 1.75
+        start = int((0.3 + 0.45 * i) * SR)
+        out[start:start + len(t)] += note[:len(out) - start].astype(np.float32)
+    return out
+
+
 def speech_clip(seconds: float = 8.0) -> np.ndarray:
     words = np.concatenate([
         synth.speech('tell me when the light turns green and what floor we are on', 'slt'),
@@ -108,7 +120,8 @@ def test_each_sound_event_is_found_once(vad: SileroVad, name: str, snr: float, c
     assert [k for _, k, _ in found] == [kind], found
     chunk, _, onset = found[0]
     assert abs(onset - at) < 0.1
-    assert chunk + 1.0 - at <= 2.1  # decided within about two chunks of starting
+    # Alerts are stamped with the chunk start: within 1.6 s of the sound (a doorbell waits for its "dong").
+    assert chunk - at <= 1.6
 
 
 @pytest.mark.parametrize('name, audio', [
@@ -116,6 +129,8 @@ def test_each_sound_event_is_found_once(vad: SileroVad, name: str, snr: float, c
     ('white noise', lambda: synth.noise(6, 0.05)),
     ('pink noise', lambda: synth.noise(6, 0.08, 'pink')),
     ('speech', speech_clip),
+    ('piano melody', lambda: synth.mix(synth.noise(9, 0.003), melody(), 0, 20)),
+    ('a single click', lambda: synth.mix(synth.noise(6, 0.003), synth.knock(1), 2.2, 20)),
 ])
 def test_no_sound_events_in_distractors(vad: SileroVad, name: str, audio) -> None:
     assert events(vad, audio()) == []

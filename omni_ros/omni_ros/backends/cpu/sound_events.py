@@ -25,7 +25,7 @@ _N, _HOP = 512, 256  # tone analysis: 32 ms windows, 16 ms hop, 31 Hz bins
 _KN, _KHOP = 256, 128  # click analysis: 16 ms windows, 8 ms hop
 _HISTORY = 3.0  # seconds analysed each chunk
 _BELL_WAIT = 1.0  # seconds after a bell tone's onset before deciding ding vs doorbell
-_MAX_AGE = 2.2  # an event first named later than this after its onset is dropped, not reported late
+_MAX_AGE = 2.6  # an event first named later than this after its onset is dropped, not reported late
 
 
 @dataclass
@@ -49,6 +49,7 @@ class _Tone:
     slope: float  # dB/s from the peak to the end
     attack: float  # seconds from onset to peak
     spread: float  # dB standard deviation of the level over the tone's middle
+    jump: float  # dB rise of the whole band's energy at the onset (a strike, not a partial emerging)
     open: bool  # still sounding at the end of the analysed audio
 
     @property
@@ -58,7 +59,7 @@ class _Tone:
     @property
     def bell_like(self) -> bool:
         """Struck: loudest at once, then a steady decay lasting a while."""
-        return self.attack <= 0.05 and self.slope <= -12.0 and self.duration >= 0.2
+        return self.attack <= 0.05 and self.slope <= -12.0 and self.duration >= 0.2 and self.jump >= 6.0
 
     @property
     def flat(self) -> bool:
@@ -150,6 +151,7 @@ class SoundEventDetector:
                     next_live.append(track)
             live = next_live
         n_frames = band.shape[0]
+        band_energy = 10 * np.log10(np.sum(10 ** (band / 10), axis=1) + 1e-10)
         tones = []
         dt = _HOP / SR
         for track in tracks:
@@ -167,29 +169,44 @@ class SoundEventDetector:
             tones.append(_Tone(
                 onset=self._t0 + track.start * dt, end=self._t0 + (track.last + 1) * dt + _N / SR,
                 freq=(np.mean(track.bins) + lo) * SR / _N, level=float(levels.max()), slope=slope,
-                attack=peak * dt, spread=float(np.std(middle)), open=track.last >= n_frames - 2))
+                attack=peak * dt, spread=float(np.std(middle)),
+                jump=float(band_energy[track.start:track.start + 2].max()
+                           - band_energy[max(0, track.start - 4):max(1, track.start - 1)].min()),
+                open=track.last >= n_frames - 2))
         return _merge_partials(tones)
 
     def _tone_events(self, end: float) -> list[SoundEvent]:
         events = []
         tones = sorted(self._tones(), key=lambda tone: tone.onset)
         bells = [t for t in tones if t.bell_like]
+
+        def strikes_near(start: float, stop: float) -> int:
+            """Separate bell strikes starting in [start, stop] (partials of one strike start together):
+            a melody has many, a doorbell two, a ding one."""
+            onsets = sorted(t.onset for t in tones if start <= t.onset <= stop and t.jump >= 3.0)
+            return sum(1 for k, t in enumerate(onsets) if k == 0 or t - onsets[k - 1] > 0.08)
+
         used: set[int] = set()
         for i, first in enumerate(bells):
             for j in range(i + 1, len(bells)):
                 second = bells[j]
                 gap = second.onset - first.onset
                 ratio = max(first.freq, second.freq) / min(first.freq, second.freq)
-                if 0.15 <= gap <= 1.2 and 1.08 <= ratio <= 1.7:
-                    used.update((i, j))
-                    self._report(events, 'doorbell', first.onset, _tone_conf(min(first.level, second.level)),
-                                 first.freq, end=second.end)
-                    break
+                if not (0.15 <= gap <= 1.2 and 1.08 <= ratio <= 1.7):
+                    continue
+                used.update((i, j))
+                # Decide once a second has passed after the "dong", so a third note (music) can show up.
+                if end - second.onset >= _BELL_WAIT and \
+                        strikes_near(first.onset - 1.2, second.onset + _BELL_WAIT) == 2:
+                    self._report(events, 'doorbell', first.onset,
+                                 _tone_conf(min(first.level, second.level)), first.freq, end=second.end)
+                break
         for i, bell in enumerate(bells):
-            # Wait to see whether a second tone makes it a doorbell.
+            # Wait to see whether a second tone makes it a doorbell, or more notes make it music.
             if i in used or end - bell.onset < _BELL_WAIT:
                 continue
-            self._report(events, 'ding', bell.onset, _tone_conf(bell.level), bell.freq, end=bell.end)
+            if strikes_near(bell.onset - 1.2, bell.onset + _BELL_WAIT) == 1:
+                self._report(events, 'ding', bell.onset, _tone_conf(bell.level), bell.freq, end=bell.end)
         for tone in tones:
             if tone.bell_like or not tone.flat or tone.freq < self.min_beep_hz or tone.duration > 1.5:
                 continue
