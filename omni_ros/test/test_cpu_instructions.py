@@ -24,6 +24,7 @@ MAPPED = [
     ('tell me when the display shows 7', ConditionKind.NUMBER_SHOWN, '7'),
     ('alert me when the elevator reaches twenty one', ConditionKind.NUMBER_SHOWN, '21'),
     ('tell me when we arrive at level 2', ConditionKind.NUMBER_SHOWN, '2'),
+    ('tell me when the display shows floor 16', ConditionKind.NUMBER_SHOWN, '16'),
     # people
     ('say something if someone comes in', ConditionKind.PERSON_PRESENT, ''),
     ('warn me if somebody enters the room', ConditionKind.PERSON_PRESENT, ''),

@@ -103,7 +103,12 @@ def _strip_lead_in(text: str) -> tuple[str, bool]:
 def parse_condition(body: str, original: str) -> Condition | None:
     """The condition of an instruction body (lead-in removed), or None if none is recognised."""
     body = _TRAILER.sub('', body).strip(' ,')
-    # Text first: "the sign says GREEN" is about text, not the light.
+    # Floors first ("the display shows floor 16" is a number), then text ("the sign says GREEN" is
+    # about text, not the light).
+    m = _FLOOR.search(body)
+    if m:
+        number = next(g for g in (m.group('n1'), m.group('n2'), m.group('n3'), m.group('n4')) if g)
+        return Condition(ConditionKind.NUMBER_SHOWN, str(int(number)))
     m = _TEXT.search(body)
     if m:
         raw = next(g for g in (m.group('text'), m.group('text2'), m.group('text3')) if g)
@@ -113,10 +118,6 @@ def parse_condition(body: str, original: str) -> Condition | None:
             return Condition(ConditionKind.NUMBER_SHOWN, str(int(value)))
         if value:
             return Condition(ConditionKind.TEXT_SHOWN, value, fall=3)
-    m = _FLOOR.search(body)
-    if m:
-        number = next(g for g in (m.group('n1'), m.group('n2'), m.group('n3'), m.group('n4')) if g)
-        return Condition(ConditionKind.NUMBER_SHOWN, str(int(number)))
     for kind, pattern in _SOUND_WORDS:
         if re.search(rf"\b(?:{pattern})\b", body):
             # A sound is momentary: true only in the chunk where it was heard.
