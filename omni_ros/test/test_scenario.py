@@ -281,7 +281,7 @@ def test_minimal_scenario_renders(tmp_path):
 
 
 @pytest.mark.parametrize('change, message', [
-    ({'duration': -1}, r'duration: must be greater than 0'),
+    ({'duration': -1}, r'^mini.yaml: duration: must be greater than 0'),
     ({'colour': 1}, r'unknown key\(s\) colour'),
     ({'camera': {'width': 64, 'height': 48}}, r'camera.fps: missing'),
     ({'scene': {'traffic_lights': [{'box': [50, 2, 20, 40], 'states': [{'at': 0, 'show': 'red'}]}]}},
@@ -299,7 +299,7 @@ def test_minimal_scenario_renders(tmp_path):
 ])
 def test_schema_errors_name_the_key(change, message):
     with pytest.raises(ConfigError, match=message):
-        parse_scenario(minimal(**change), 'mini.yaml:')
+        parse_scenario(minimal(**change), 'mini.yaml')
 
 
 def test_timeline_from_scenario_file(crossing):

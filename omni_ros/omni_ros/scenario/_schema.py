@@ -30,7 +30,8 @@ class Section:
         self._read: set[str] = set()
 
     def at(self, key: str) -> str:
-        return f'{self.where}.{key}' if self.where and not self.where.endswith(':') else f'{self.where} {key}'
+        # The root's location is a file name ("crossing.yaml"); nested ones add ": key.key".
+        return f'{self.where}.{key}' if ': ' in self.where else f'{self.where}: {key}'
 
     def has(self, key: str) -> bool:
         return key in self.data and self.data[key] is not None

@@ -219,10 +219,11 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         data = yaml.safe_load(path.read_text(encoding='utf-8'))
     except yaml.YAMLError as exc:
         raise ConfigError(f'{path} is not valid YAML: {exc}') from exc
-    return parse_scenario(data, f'{path}:', source=path)
+    return parse_scenario(data, str(path), source=path)
 
 
-def parse_scenario(data: Any, where: str = 'scenario:', *, source: Path | None = None) -> Scenario:
+def parse_scenario(data: Any, where: str = 'scenario', *, source: Path | None = None) -> Scenario:
+    """Scenario from parsed YAML; ``where`` (usually the file name) starts error messages."""
     root = Section(data, where)
     name = root.string('name', nonempty=True)
     duration = root.number('duration', positive=True, maximum=3600.0)

@@ -78,7 +78,7 @@ class Timeline:
 
 
 def parse_timeline(data: Any, where: str) -> Timeline:
-    """Timeline from a parsed YAML mapping; ``where`` prefixes error messages (file and key)."""
+    """Timeline from a parsed YAML mapping; ``where`` (a file name, or "file: key") starts error messages."""
     root = Section(data, where)
     lines = []
     for entry in root.mappings('lines'):
@@ -117,4 +117,4 @@ def load_timeline(path: str | Path) -> Timeline:
         raise ConfigError(f'{path} is not valid YAML: {exc}') from exc
     if isinstance(data, dict) and 'script' in data:
         return parse_timeline(data['script'], f'{path}: script')
-    return parse_timeline(data, f'{path}:')
+    return parse_timeline(data, str(path))
