@@ -77,6 +77,20 @@ class SevenSegmentReader:
     def _read_mask(self, cv2, mask: np.ndarray, v: np.ndarray) -> list[Reading]:
         if int(mask.sum()) < 20:
             return []
+        # Work only around lit blobs big enough to be segments: the closings below cost per pixel.
+        n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        blobs = stats[1:][stats[1:, cv2.CC_STAT_AREA] >= 6]
+        if len(blobs) == 0:
+            return []
+        pad = 48
+        x0 = max(0, int(blobs[:, 0].min()) - pad)
+        y0 = max(0, int(blobs[:, 1].min()) - pad)
+        x1 = min(mask.shape[1], int((blobs[:, 0] + blobs[:, 2]).max()) + pad)
+        y1 = min(mask.shape[0], int((blobs[:, 1] + blobs[:, 3]).max()) + pad)
+        readings = self._read_region(cv2, mask[y0:y1, x0:x1], v[y0:y1, x0:x1])
+        return [Reading(r.text, r.confidence, (r.box[0] + x0, r.box[1] + y0, r.box[2], r.box[3])) for r in readings]
+
+    def _read_region(self, cv2, mask: np.ndarray, v: np.ndarray) -> list[Reading]:
         best: list[Reading] = []
         best_key = (0, 0)
         # The gap between a digit's upper and lower segments scales with the (unknown) digit size, so try
