@@ -3,7 +3,9 @@
 #   1. Debian packages from requirements/apt.txt that are missing,
 #   2. a virtual environment (.venv) with ROS 2 Kilted from PyPI wheels and the pinned Python deps,
 #   3. omni_ros_interfaces built with CMake and installed into that environment,
-#   4. omni_ros installed into it (editable, so source edits need no reinstall).
+#   4. omni_ros and omni_ros_bt installed into it (editable, so source edits need no reinstall).
+# The MiniCPM-o test stack (CPU torch, transformers) is installed too, for the adapter's tests only:
+# the CPU backend never imports it (a test checks).
 # Each step is skipped while its inputs are unchanged, so this is cheap to call before every run.
 # On a machine with ROS 2 installed, build with colcon instead (README).
 set -euo pipefail
@@ -46,8 +48,8 @@ install_venv() {
   log "installing ROS 2 Kilted wheels and Python dependencies (about a minute on a cold cache)"
   "$venv/bin/pip" install -q --disable-pip-version-check \
     -r "$root/requirements/build.txt" -r "$root/requirements/ros-kilted.txt" -r "$root/requirements/base.txt" \
-    -r "$root/requirements/test.txt" -r "$root/requirements/cpu.txt" \
-    -c "$root/requirements/constraints.txt" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+    -r "$root/requirements/test.txt" -r "$root/requirements/cpu.txt" -r "$root/requirements/bt.txt" \
+    -r "$root/requirements/test-minicpmo.txt" -c "$root/requirements/constraints.txt" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
   # silero-vad declares torch, which the CPU backend never imports; these wheels are pinned by hash.
   "$venv/bin/pip" install -q --disable-pip-version-check --no-deps --require-hashes \
     -r "$root/requirements/cpu-nodeps.txt" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
@@ -73,11 +75,12 @@ build_interfaces() {
 
 install_omni_ros() {
   local h
-  h=$(inputs_hash omni_ros/setup.py omni_ros/setup.cfg omni_ros/package.xml omni_ros/launch omni_ros/config)
+  h=$(inputs_hash omni_ros/setup.py omni_ros/setup.cfg omni_ros/package.xml omni_ros/launch omni_ros/config \
+      omni_ros_bt/setup.py omni_ros_bt/setup.cfg omni_ros_bt/package.xml)
   up_to_date omni_ros "$h" && return
-  log "installing omni_ros into $venv"
+  log "installing omni_ros and omni_ros_bt into $venv"
   "$venv/bin/pip" install -q --disable-pip-version-check --no-deps --no-build-isolation --use-pep517 \
-    --config-settings editable_mode=compat -e "$root/omni_ros" \
+    --config-settings editable_mode=compat -e "$root/omni_ros" -e "$root/omni_ros_bt" \
     2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
   mark_done omni_ros "$h"
 }
