@@ -290,6 +290,13 @@ class Player:
         self._publish_clock(first_ns)
         next_tick = wall0 + period
         messages = self.source.messages()
+        try:
+            return self._play(messages, wall_at, bag_now, end_ns, next_tick, period)
+        finally:
+            messages.close()  # closes the bag file now, also when stopped early
+
+    def _play(self, messages: Iterator[tuple[str, int, bytes]], wall_at, bag_now, end_ns: int, next_tick: float,
+              period: float) -> bool:
         pending = next(messages, None)
         while True:
             if pending is None and (self.clock_pub is None or bag_now() >= end_ns):
