@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -15,6 +16,8 @@ from omni_ros.tools import processes
 # Before anything imports rclpy: keep DDS traffic on this machine, give this test run its own domain
 # (several runs may share a machine), and keep ROS logs out of the home directory.
 os.environ.update(processes.isolated_ros_env())
+# Generated scenario bags (about 140 MB) go to a per-run temporary folder, not the home directory.
+os.environ.setdefault('OMNI_ROS_CACHE', tempfile.mkdtemp(prefix='omni_ros_cache_'))
 
 
 @pytest.fixture
