@@ -78,7 +78,7 @@ class CpuBackend:
         self._sounds = SoundEventDetector(o['tone_snr_db'], o['click_snr_db']) if o['sounds'] else None
         self._lights = LightDetector() if o['lights'] else None
         self._digits = SevenSegmentReader() if o['digits'] else None
-        self._ocr = SceneText(o['ocr_min_score'], o['threads'], o['ocr_side']) if o['scene_text'] else None
+        self._ocr = SceneText(o['ocr_min_score'], o['threads'], o['ocr_width']) if o['scene_text'] else None
         self._people = PeopleDetector(o['hog_threshold']) if o['people'] else None
         self._tts = FliteTts(o['tts_voice'], o['tts_sample_rate']) if o['speak'] else None
         self._parts = [p for p in (self._vad, self._commands, self._whisper, self._sounds, self._lights,

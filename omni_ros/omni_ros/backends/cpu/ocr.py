@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from omni_ros.backends.cpu.deps import require_module
+from omni_ros.backends.cpu.imaging import downscale
 from omni_ros.types import ImageArray
 
 _KEEP = re.compile(r"[^A-Z0-9 &!?'-]")
@@ -28,9 +29,9 @@ def clean(text: str) -> str:
 
 
 class SceneText:
-    def __init__(self, min_score: float = 0.6, threads: int = 2, limit_side: int = 320) -> None:
+    def __init__(self, min_score: float = 0.6, threads: int = 2, width: int = 400) -> None:
         self.min_score = min_score
-        self.limit_side = limit_side
+        self.width = width
         self.threads = threads
         self._engine = None
         self._cv2 = None
@@ -43,9 +44,9 @@ class SceneText:
             'Global.log_level': 'warning',
             'EngineConfig.onnxruntime.intra_op_num_threads': self.threads,
             'EngineConfig.onnxruntime.inter_op_num_threads': 1,
-            # The detector's default works at a 736 px short side (0.5 s for a 640x480 frame); 320 px costs
-            # about a third and still reads sign letters ~30 px tall in the frame. Same bundled models.
-            'Det.limit_side_len': self.limit_side,
+            # The detector's default scales the short side *up* to 736 px (0.5 s for 640x480); keep the
+            # frame's own size instead (read() shrinks it to 'width'). Same bundled models.
+            'Det.limit_side_len': 32,
         })
 
     def close(self) -> None:
@@ -53,7 +54,8 @@ class SceneText:
 
     def read(self, image: ImageArray) -> list[TextLine]:
         assert self._engine is not None, 'SceneText.setup() was not called'
-        bgr = self._cv2.cvtColor(image, self._cv2.COLOR_RGB2BGR)
+        small, _ = downscale(self._cv2, image, self.width)  # detector cost grows with pixels
+        bgr = self._cv2.cvtColor(small, self._cv2.COLOR_RGB2BGR)
         # Signs are upright for a robot camera: skip the text-orientation classifier (about a third of the cost).
         result = self._engine(bgr, use_cls=False)
         texts = getattr(result, 'txts', None) or ()

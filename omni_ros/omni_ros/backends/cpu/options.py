@@ -32,8 +32,8 @@ OPTIONS: tuple[OptionSpec, ...] = (
                minimum=0.0, maximum=1.0),
     OptionSpec('ocr_min_score', 0.6, 'Lowest rapidocr score kept for a line of scene text.', minimum=0.0,
                maximum=1.0),
-    OptionSpec('ocr_side', 320, 'Short side (px) the text detector works at: larger reads smaller text and '
-               'costs more (736 is rapidocr\'s default, ~3x the time).', minimum=160, maximum=1280),
+    OptionSpec('ocr_width', 400, 'Width (px) frames are shrunk to for scene text: larger reads smaller text '
+               'and costs more (640x480 native: ~3x the time of 400).', minimum=160, maximum=1920),
     OptionSpec('ocr_every', 2, 'Run scene text on every Nth chunk while needed (questions run it at once).',
                minimum=1, maximum=30),
     OptionSpec('people_every', 1, 'Run the people detector on every Nth chunk while needed.', minimum=1,
