@@ -97,6 +97,17 @@ class OmniNode(LifecycleNode):
                                                  callback_group=goals)
         self._diagnostics_timer = self.create_timer(1.0, self._publish_diagnostics, clock=self._steady)
 
+    def autostart(self) -> None:
+        """Configure and activate from the executor, so services answer (and goals are rejected with a
+        reason) while a large model loads, and Ctrl-C during loading shuts down cleanly."""
+
+        def run() -> None:
+            timer.cancel()
+            if self.trigger_configure() == TransitionCallbackReturn.SUCCESS:
+                self.trigger_activate()
+
+        timer = self.create_timer(0.0, run, callback_group=MutuallyExclusiveCallbackGroup())
+
     @property
     def max_goals(self) -> int:
         return self._max_goals
@@ -501,8 +512,7 @@ def main(args: list[str] | None = None) -> None:
         executor = MultiThreadedExecutor(num_threads=node.max_goals + 4)
         executor.add_node(node)
         if node.get_parameter('autostart').value:
-            if node.trigger_configure() == TransitionCallbackReturn.SUCCESS:
-                node.trigger_activate()
+            node.autostart()
         try:
             executor.spin()
         except (KeyboardInterrupt, ExternalShutdownException):

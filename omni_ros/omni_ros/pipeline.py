@@ -17,7 +17,7 @@ from typing import Protocol
 
 from omni_ros.audio import StreamResampler
 from omni_ros.backends.base import Backend
-from omni_ros.errors import OmniError
+from omni_ros.errors import OmniError, WatchRejectedError
 from omni_ros.sync import ChunkSynchronizer
 from omni_ros.types import (BackendOutput, Chunk, Event, EventKind, FloatArray, InterruptMode, LazyFrame, Question,
                             Speech, StreamSpec, Transcript)
@@ -212,6 +212,11 @@ class Pipeline:
 
     def _dispatch(self, output: BackendOutput) -> None:
         self.stats.speaking = output.speaking
+        for watch in output.watch_requests:
+            try:
+                self.watches.add(watch)
+            except WatchRejectedError as error:
+                log.warning('spoken watch %r not adopted: %s', watch.instruction, error)
         for event in output.events:
             if event.kind is EventKind.ALERT:
                 state = self.watches.route(event)

@@ -156,6 +156,9 @@ class BackendOutput:
     events: list[Event] = field(default_factory=list)
     transcripts: list[Transcript] = field(default_factory=list)
     speech: list[Speech] = field(default_factory=list)
+    # Watches the user asked for by voice ("tell me when ..."), source SPOKEN: the node adopts them
+    # (lists them, routes their alerts) and passes them back in set_watches().
+    watch_requests: list[Watch] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

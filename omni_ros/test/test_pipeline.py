@@ -213,3 +213,17 @@ def test_frames_are_decoded_only_when_used() -> None:
     wait_until(lambda: pipeline.stats.chunks_processed >= 3)
     pipeline.stop()
     assert len(decoded) == 3
+
+
+def test_spoken_watch_requests_are_adopted_into_the_watch_table() -> None:
+    from omni_ros.types import WatchSource
+
+    spoken = Watch('spoken-1', 'tell me when the light turns green', source=WatchSource.SPOKEN)
+    table = WatchTable()
+    backend = FakeBackend(lambda chunk: BackendOutput(watch_requests=[spoken] if chunk.index == 0 else []))
+    pipeline, _ = make(backend, table)
+    pipeline.start()
+    feed_seconds(pipeline, 2)
+    wait_until(lambda: ('watches', ('spoken-1',)) in backend.calls)
+    pipeline.stop()
+    assert table.get('spoken-1') is not None and table.get('spoken-1').watch.source is WatchSource.SPOKEN

@@ -3,6 +3,6 @@ flite) and DSP, for machines without a GPU. Heavy imports happen in setup(), not
 
 from __future__ import annotations
 
-from omni_ros.backends.cpu.backend import CpuBackend, CpuBackendOutput
+from omni_ros.backends.cpu.backend import CpuBackend
 
-__all__ = ['CpuBackend', 'CpuBackendOutput']
+__all__ = ['CpuBackend']

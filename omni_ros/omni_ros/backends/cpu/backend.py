@@ -13,7 +13,7 @@ import importlib.util
 import logging
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -44,17 +44,6 @@ from omni_ros.types import (
 log = logging.getLogger(__name__)
 
 _SOUND_MEMORY = 10.0  # seconds of heard events kept for "what did you hear"
-
-
-@dataclass
-class CpuBackendOutput(BackendOutput):
-    """BackendOutput plus watches the user asked for by voice ("tell me when ..."), for the node to adopt.
-
-    Until the node lists such a watch in set_watches() the backend follows it itself (one-shot unless the
-    user said "whenever"); once listed, its life cycle is the node's.
-    """
-
-    watch_requests: list[Watch] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -189,10 +178,10 @@ class CpuBackend:
         self._speech_queue.clear()
 
     # -- per chunk -----------------------------------------------------------------------------------
-    def feed(self, chunk: Chunk) -> CpuBackendOutput:
+    def feed(self, chunk: Chunk) -> BackendOutput:
         if not self._ready:
             raise BackendError('the cpu backend is not set up; call setup() first')
-        out = CpuBackendOutput()
+        out = BackendOutput()
         if chunk.new_stream:
             self._reset_stream()
         self._chunk_count += 1
@@ -247,7 +236,7 @@ class CpuBackend:
         return result
 
     def _handle_utterance(self, audio: np.ndarray, start: float, end: float, chunk: Chunk,
-                          out: CpuBackendOutput) -> None:
+                          out: BackendOutput) -> None:
         if self._commands is None and self._whisper is None:
             return
         with _timed(self, 'asr'):
@@ -324,7 +313,7 @@ class CpuBackend:
                 p.people, p.faces, p.people_confidence = self._last_people
 
     # -- answers and speech --------------------------------------------------------------------------
-    def _answer(self, q: _PendingQuestion, p: Perceptions, chunk: Chunk, out: CpuBackendOutput) -> None:
+    def _answer(self, q: _PendingQuestion, p: Perceptions, chunk: Chunk, out: BackendOutput) -> None:
         modality = Modality.VISION
         confidence = 0.9
         kind = q.kind
@@ -372,7 +361,7 @@ class CpuBackend:
                                 confidence=float(confidence), modality=modality))
         self._say(text, chunk, out)
 
-    def _say(self, text: str, chunk: Chunk, out: CpuBackendOutput) -> None:
+    def _say(self, text: str, chunk: Chunk, out: BackendOutput) -> None:
         self._turn += 1
         out.transcripts.append(Transcript(Speaker.ASSISTANT, text, self._turn, chunk.start))
         if self._tts is None:
@@ -383,7 +372,7 @@ class CpuBackend:
         except BackendError as exc:
             log.warning('speech output skipped: %s', exc)  # the event and transcript still go out
 
-    def _play(self, chunk: Chunk, out: CpuBackendOutput) -> None:
+    def _play(self, chunk: Chunk, out: BackendOutput) -> None:
         """Hand out at most one chunk of queued speech, so interrupt() can still cut the rest."""
         if self._tts is None or not self._speech_queue:
             return
