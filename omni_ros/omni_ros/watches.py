@@ -28,15 +28,15 @@ class WatchState:
     reason: str = ''
 
 
-def normalize_instruction(instruction: str) -> str:
+def normalize_instruction(instruction: str, max_chars: int = MAX_INSTRUCTION_CHARS) -> str:
     """Whitespace-collapsed instruction; raises WatchRejectedError if empty or too long."""
     text = ' '.join(instruction.split())
     if not text:
         raise WatchRejectedError('the watch instruction is empty; say what to watch for, '
                                  "e.g. 'tell me when the light turns green'")
-    if len(text) > MAX_INSTRUCTION_CHARS:
+    if len(text) > max_chars:
         raise WatchRejectedError(f'the watch instruction has {len(text)} characters; '
-                                 f'keep it under {MAX_INSTRUCTION_CHARS}')
+                                 f'keep it under {max_chars} (one short sentence per watch)')
     return text
 
 

@@ -19,9 +19,10 @@ from omni_ros.backends.minicpmo.engine import DuplexEngine, ModelUnit, UnitResul
 from omni_ros.backends.minicpmo.media import MODEL_RATE, FrameSelector, UnitAudio, resample_linear
 from omni_ros.backends.minicpmo.prompting import PromptBook, strip_tags
 from omni_ros.backends.minicpmo.realtime import RealtimeGovernor, RealtimeStats, UnitPlan
-from omni_ros.errors import BackendError, BackendSetupError, OmniError, WatchRejectedError
+from omni_ros.errors import BackendError, BackendSetupError, OmniError
 from omni_ros.types import (BackendOutput, Chunk, Event, InterruptMode, Question, Speaker, Speech,
                             StreamSpec, Transcript, Watch)
+from omni_ros.watches import normalize_instruction
 
 log = logging.getLogger('omni_ros.minicpmo')
 
@@ -135,13 +136,7 @@ class DuplexSessionBackend:
 
     # --- watches, questions, interrupts ------------------------------------------------------------------
     def check_instruction(self, instruction: str) -> None:
-        text = instruction.strip()
-        if not text:
-            raise WatchRejectedError('the instruction is empty; say what to watch for, e.g. '
-                                     '"tell me when the light turns green"')
-        if len(text) > MAX_INSTRUCTION_CHARS:
-            raise WatchRejectedError(f'the instruction has {len(text)} characters; keep it under '
-                                     f'{MAX_INSTRUCTION_CHARS} (one short sentence per watch)')
+        normalize_instruction(instruction, max_chars=MAX_INSTRUCTION_CHARS)
 
     def set_watches(self, watches: Sequence[Watch]) -> None:
         for w in watches:
