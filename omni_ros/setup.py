@@ -40,6 +40,7 @@ setup(
             'omni_node = omni_ros.node:main',
             'omni_replay = omni_ros.tools.replay:main',
             'omni_make_scenario = omni_ros.tools.make_scenario:main',
+            'omni_eval = omni_ros.tools.evaluate:main',
         ],
     },
 )

@@ -1,0 +1,464 @@
+"""Alert quality of a backend on a recording: per-watch precision, recall and latency, offline.
+
+    omni_eval crossing                                  # a bundled scenario, rendered directly
+    omni_eval crossing --via-bag                        # the same scenario through its (cached) rosbag2 bag
+    omni_eval /data/my_bag --watches my_watches.yaml    # your own recording and expected alert times
+    omni_eval crossing --backend scripted --json out.json
+
+No DDS and no rclpy: the bag is read with rosbags, messages are decoded with the same code the node uses
+(omni_ros.cdr / imaging / audio), cut into chunks by the ChunkSynchronizer with the backend's stream_spec,
+and fed to the backend as fast as it goes. Every watch is set at the start of the recording.
+
+Watch list (a scenario's ``expected.watches``, or a YAML file with ``watches:`` at the top level or under
+``expected:``)::
+
+    watches:
+      - {id: light_green, instruction: tell me when the traffic light turns green, modality: vision,
+         at: 5.0, window: 3.0}
+      - {id: knock, instruction: tell me when someone knocks on the door, modality: audio, at: null}
+
+``at`` is seconds from the start of the recording (a scenario's start_time; for a bag without one, the
+first chunk's start); null means the condition never happens.
+
+Matching: an alert stamped in [at - 1.0, at + window] is a true positive (the first one; later ones in
+that span are duplicates, counted separately and not as false alarms); every other alert is a false
+positive; a watch with ``at`` set and no true positive is a miss. Latency = the true positive's event
+stamp minus ``at``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import statistics
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Sequence
+
+import numpy as np
+
+from omni_ros import audio as audio_codec
+from omni_ros import cdr, imaging
+from omni_ros.errors import ConfigError, ConversionError, OmniError
+from omni_ros.scenario.model import ExpectedWatch, Scenario
+from omni_ros.types import Chunk, EventKind, LazyFrame, StreamSpec, Watch
+
+EARLY_SLACK = 1.0  # an alert up to this many seconds before `at` still counts (its chunk may start earlier)
+MAX_IMAGE_PIXELS = 16_777_216  # the node's default max_image_pixels
+
+
+# -- matching and metrics ----------------------------------------------------------------------------
+
+@dataclass
+class WatchResult:
+    """How one watch's alerts (seconds from the start) compare with its expected time."""
+
+    id: str
+    modality: str
+    at: float | None
+    window: float
+    alerts: list[float] = field(default_factory=list)
+    true_positives: int = 0
+    false_positives: int = 0
+    duplicates: int = 0
+    misses: int = 0
+    latency: float | None = None  # first true positive minus `at`
+    false_alarm_times: list[float] = field(default_factory=list)
+
+    @property
+    def expected_positives(self) -> int:
+        return 0 if self.at is None else 1
+
+    @property
+    def precision(self) -> float | None:
+        fired = self.true_positives + self.false_positives
+        return self.true_positives / fired if fired else None
+
+    @property
+    def recall(self) -> float | None:
+        return self.true_positives / self.expected_positives if self.expected_positives else None
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out.update(precision=self.precision, recall=self.recall)
+        return out
+
+
+def match_alerts(expected: ExpectedWatch, alert_times: Iterable[float]) -> WatchResult:
+    """Classify ``alert_times`` (seconds from the start) against one expected watch."""
+    result = WatchResult(expected.id, expected.modality.value, expected.at, expected.window)
+    result.alerts = sorted(float(t) for t in alert_times)
+    for t in result.alerts:
+        inside = expected.at is not None and expected.at - EARLY_SLACK <= t <= expected.at + expected.window
+        if not inside:
+            result.false_positives += 1
+            result.false_alarm_times.append(t)
+        elif result.true_positives == 0:
+            result.true_positives = 1
+            result.latency = t - expected.at
+        else:
+            result.duplicates += 1
+    if expected.at is not None and result.true_positives == 0:
+        result.misses = 1
+    return result
+
+
+@dataclass
+class GroupResult:
+    """Totals over several watches (one modality, or all)."""
+
+    name: str
+    watches: int
+    true_positives: int
+    false_positives: int
+    duplicates: int
+    misses: int
+    precision: float | None
+    recall: float | None
+    latency_median: float | None
+    latency_max: float | None
+
+
+def summarize(name: str, results: Sequence[WatchResult]) -> GroupResult:
+    tp = sum(r.true_positives for r in results)
+    fp = sum(r.false_positives for r in results)
+    expected = sum(r.expected_positives for r in results)
+    latencies = [r.latency for r in results if r.latency is not None]
+    return GroupResult(
+        name=name, watches=len(results), true_positives=tp, false_positives=fp,
+        duplicates=sum(r.duplicates for r in results), misses=sum(r.misses for r in results),
+        precision=tp / (tp + fp) if tp + fp else None, recall=tp / expected if expected else None,
+        latency_median=statistics.median(latencies) if latencies else None,
+        latency_max=max(latencies) if latencies else None)
+
+
+def evaluate_alerts(expected: Sequence[ExpectedWatch], alerts: dict[str, list[float]]) -> dict[str, Any]:
+    """Per-watch, per-modality and overall figures for alerts keyed by watch id."""
+    per_watch = [match_alerts(w, alerts.get(w.id, ())) for w in expected]
+    modalities = sorted({r.modality for r in per_watch})
+    return {
+        'watches': per_watch,
+        'modalities': [summarize(m, [r for r in per_watch if r.modality == m]) for m in modalities],
+        'overall': summarize('all', per_watch),
+    }
+
+
+# -- watch lists -------------------------------------------------------------------------------------
+
+def load_watch_list(path: str | Path) -> tuple[ExpectedWatch, ...]:
+    """Expected watches from a YAML file: ``watches:`` at the top level or under ``expected:``."""
+    import yaml
+
+    from omni_ros.scenario._schema import Section
+    from omni_ros.scenario.model import _expected
+
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding='utf-8'))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f'cannot read the watch list {path}: {exc}') from exc
+    if isinstance(data, dict) and 'expected' in data:
+        data = data['expected']
+    if isinstance(data, dict):
+        data = {'watches': data.get('watches')}
+    watches = _expected(Section(data, path.name), math.inf).watches
+    if not watches:
+        raise ConfigError(f'{path.name}: no watches; list them under "watches:"')
+    return watches
+
+
+# -- input: bag or scenario --------------------------------------------------------------------------
+# Items are ('audio', stamp, samples, rate) or ('frame', LazyFrame), in arrival order.
+
+def _bag_items(path: Path, audio_topic: str | None, image_topic: str | None) -> tuple[Iterator[tuple], float]:
+    from rosbags.rosbag2 import Reader
+
+    from omni_ros import bagtypes
+
+    store = bagtypes.typestore()
+    reader = Reader(path)
+    reader.open()
+    by_type: dict[str, list[str]] = {}
+    for conn in reader.connections:
+        by_type.setdefault(conn.msgtype, []).append(conn.topic)
+
+    def pick(given: str | None, types: tuple[str, ...], what: str) -> str | None:
+        if given:
+            if not any(given in by_type.get(t, []) for t in types):
+                reader.close()
+                raise ConfigError(f'{path}: no {what} topic {given!r}; it has {sorted(by_type)}')
+            return given
+        found = [topic for t in types for topic in by_type.get(t, [])]
+        return found[0] if found else None
+
+    atopic = pick(audio_topic, (bagtypes.AUDIO_CHUNK,), 'audio')
+    itopic = pick(image_topic, (bagtypes.IMAGE, bagtypes.COMPRESSED_IMAGE), 'image')
+    if atopic is None and itopic is None:
+        reader.close()
+        raise ConfigError(f'{path}: no AudioChunk, Image or CompressedImage topic to evaluate on')
+    conns = [c for c in reader.connections if c.topic in (atopic, itopic)]
+    duration = max(0.0, (reader.end_time - reader.start_time) * 1e-9)
+
+    def items() -> Iterator[tuple]:
+        try:
+            for conn, _, raw in reader.messages(connections=conns):
+                raw = bytes(raw)
+                if conn.msgtype == bagtypes.AUDIO_CHUNK:
+                    msg = store.deserialize_cdr(raw, conn.msgtype)
+                    samples = audio_codec.decode_audio(msg.encoding, msg.sample_rate, msg.channels,
+                                                       bytes(msg.data))
+                    stamp = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
+                    yield ('audio', stamp, samples, int(msg.sample_rate))
+                else:
+                    yield ('frame', _lazy_frame(raw, conn.msgtype == bagtypes.COMPRESSED_IMAGE))
+        finally:
+            reader.close()
+
+    return items(), duration
+
+
+def _lazy_frame(raw: bytes, compressed: bool) -> LazyFrame:
+    """A frame whose pixels are decoded only if the synchronizer picks it, as in the node."""
+    def decode() -> np.ndarray:
+        if compressed:
+            msg = cdr.parse_compressed_image(raw)
+            return imaging.decode_compressed(msg.format, msg.data, max_pixels=MAX_IMAGE_PIXELS)
+        img = cdr.parse_image(raw)
+        return imaging.decode_image(img.encoding, img.height, img.width, img.step, img.data, img.is_bigendian,
+                                    max_pixels=MAX_IMAGE_PIXELS)
+
+    return LazyFrame(stamp=cdr.peek_stamp(raw), decode=decode)
+
+
+def _scenario_items(scn: Scenario) -> Iterator[tuple]:
+    """The scenario rendered directly, in the bag's message order (audio S16LE round trip included)."""
+    from omni_ros.scenario.render import render_audio, render_frame, to_s16le
+
+    rate = scn.audio.sample_rate
+    pcm = to_s16le(render_audio(scn))
+    block = scn.audio.block_samples
+    n = len(pcm) // 2
+    timeline = [(i / rate, 0, i) for i in range(0, n, block)]
+    timeline += [(t, 1, t) for t in scn.camera.frame_times(scn.duration)]
+    timeline.sort(key=lambda item: (item[0], item[1]))
+    for t, kind, where in timeline:
+        stamp = scn.stamp_ns(t) * 1e-9
+        if kind == 0:
+            data = pcm[where * 2:min(where + block, n) * 2]
+            yield ('audio', stamp, audio_codec.decode_audio('S16LE', rate, 1, data), rate)
+        else:
+            yield ('frame', LazyFrame(stamp=stamp, decode=lambda t=where: render_frame(scn, t)))
+
+
+def _chunks(items: Iterable[tuple], spec: StreamSpec) -> Iterator[Chunk]:
+    """Chunks cut as the node's pipeline cuts them: resample to the backend's rate, then synchronize."""
+    from omni_ros.sync import ChunkSynchronizer
+
+    sync = ChunkSynchronizer(spec)
+    resampler: audio_codec.StreamResampler | None = None
+    for item in items:
+        try:
+            if item[0] == 'audio':
+                _, stamp, samples, rate = item
+                if resampler is None or resampler.src_rate != rate:
+                    resampler = audio_codec.StreamResampler(rate, spec.sample_rate)
+                sync.add_audio(stamp - resampler.lag_seconds, resampler.process(samples))
+            else:
+                sync.add_frame(item[1])
+        except ConversionError as exc:
+            print(f'omni_eval: input dropped: {exc}', file=sys.stderr)
+            continue
+        yield from sync.poll(None)
+    yield from sync.flush()
+
+
+# -- running a backend -------------------------------------------------------------------------------
+
+@dataclass
+class RunResult:
+    alerts: dict[str, list[float]]  # watch id -> alert stamps, seconds from the origin
+    chunks: int
+    stream_seconds: float
+    wall_seconds: float
+
+
+def run_backend(backend: Any, chunks: Iterable[Chunk], watches: Sequence[ExpectedWatch], origin: float | None, *,
+                one_shot: bool = False, progress: Callable[[Chunk], None] | None = None) -> RunResult:
+    """Feed ``chunks`` to a set-up backend with every watch active; collect alert times."""
+    active = [Watch(watch_id=w.id, instruction=w.instruction, continuous=not one_shot) for w in watches]
+    backend.start_session()
+    backend.set_watches(active)
+    alerts: dict[str, list[float]] = {w.id: [] for w in watches}
+    count, first, last = 0, None, None
+    t0 = time.perf_counter()
+    try:
+        for chunk in chunks:
+            if origin is None:
+                origin = chunk.start
+            first = chunk.start if first is None else first
+            last = chunk.end
+            count += 1
+            out = backend.feed(chunk)
+            ended = []
+            for event in out.events:
+                if event.kind is EventKind.ALERT and event.watch_id in alerts:
+                    alerts[event.watch_id].append(event.stamp - origin)
+                    if one_shot:
+                        ended.append(event.watch_id)
+            if ended:  # the node ends a one-shot goal at its first alert
+                active = [w for w in active if w.watch_id not in ended]
+                backend.set_watches(active)
+            if progress is not None:
+                progress(chunk)
+    finally:
+        backend.stop_session()
+    return RunResult(alerts, count, (last - first) if count else 0.0, time.perf_counter() - t0)
+
+
+# -- output ------------------------------------------------------------------------------------------
+
+def _fmt(value: float | None, pattern: str = '{:.2f}') -> str:
+    return '-' if value is None else pattern.format(value)
+
+
+def format_table(report: dict[str, Any]) -> str:
+    lines = [f"{'watch':<18} {'modality':<11} {'at':>6} {'alerts':>6} {'TP':>3} {'FP':>3} {'dup':>3} "
+             f"{'miss':>4} {'precision':>9} {'recall':>6} {'latency':>8}"]
+    for r in report['watches']:
+        lines.append(f"{r.id[:18]:<18} {r.modality:<11} {_fmt(r.at, '{:.1f}'):>6} {len(r.alerts):>6} "
+                     f"{r.true_positives:>3} {r.false_positives:>3} {r.duplicates:>3} {r.misses:>4} "
+                     f"{_fmt(r.precision):>9} {_fmt(r.recall):>6} {_fmt(r.latency, '{:+.2f} s'):>8}")
+    lines.append('')
+    lines.append(f"{'by modality':<18} {'watches':>7} {'TP':>3} {'FP':>3} {'miss':>4} {'precision':>9} "
+                 f"{'recall':>6} {'median latency':>14} {'max latency':>11}")
+    for g in [*report['modalities'], report['overall']]:
+        lines.append(f"{g.name:<18} {g.watches:>7} {g.true_positives:>3} {g.false_positives:>3} {g.misses:>4} "
+                     f"{_fmt(g.precision):>9} {_fmt(g.recall):>6} {_fmt(g.latency_median, '{:.2f} s'):>14} "
+                     f"{_fmt(g.latency_max, '{:.2f} s'):>11}")
+    return '\n'.join(lines)
+
+
+def report_json(report: dict[str, Any], meta: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **meta,
+        'watches': [r.as_dict() for r in report['watches']],
+        'modalities': [asdict(g) for g in report['modalities']],
+        'overall': asdict(report['overall']),
+    }
+
+
+# -- command line ------------------------------------------------------------------------------------
+
+def _parse_options(pairs: Sequence[str]) -> dict[str, Any]:
+    import yaml
+
+    options = {}
+    for pair in pairs:
+        key, sep, value = pair.partition('=')
+        if not sep or not key:
+            raise ConfigError(f'--option expects KEY=VALUE, got {pair!r}')
+        options[key] = yaml.safe_load(value)
+    return options
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog='omni_eval', description=__doc__.splitlines()[0],
+        epilog='Input: a bundled scenario name, a scenario .yaml, or a rosbag2 directory.')
+    parser.add_argument('input', help='scenario name or .yaml path, or a rosbag2 bag directory')
+    parser.add_argument('--watches', metavar='YAML', help='watch list with expected alert times '
+                        '(default: the scenario\'s expected.watches)')
+    parser.add_argument('--scenario', metavar='NAME', help='for a bag: take watches and start time from this scenario')
+    parser.add_argument('--backend', default='cpu', help='backend name (default cpu)')
+    parser.add_argument('--option', action='append', default=[], metavar='KEY=VALUE',
+                        help='a backend option (repeatable), e.g. --option speak=false')
+    parser.add_argument('--via-bag', action='store_true', help='for a scenario: read its cached bag instead of '
+                        'rendering it directly')
+    parser.add_argument('--audio-topic', help='AudioChunk topic of a bag (default: the first one)')
+    parser.add_argument('--image-topic', help='Image or CompressedImage topic of a bag (default: the first one)')
+    parser.add_argument('--one-shot', action='store_true',
+                        help='end each watch at its first alert, as the node ends a one-shot goal '
+                        '(default: watches stay active, so every false alarm is counted)')
+    parser.add_argument('--json', metavar='PATH', help='also write the figures as JSON ("-" for stdout)')
+    parser.add_argument('--no-progress', action='store_true', help='no progress bar on stderr')
+    args = parser.parse_args(argv)
+    os.environ.setdefault('HF_HUB_OFFLINE', '1')  # nothing may be fetched at run time
+
+    try:
+        return _run(args)
+    except (OmniError, OSError) as exc:
+        print(f'omni_eval: {exc}', file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from omni_ros.backends import create_backend
+    from omni_ros.scenario import cached_bag, load_scenario
+
+    source = Path(args.input)
+    is_bag = source.is_dir() and (source / 'metadata.yaml').is_file()
+    scn = None
+    if not is_bag:
+        scn = load_scenario(args.input)
+    elif args.scenario:
+        scn = load_scenario(args.scenario)
+    if args.watches:
+        expected = load_watch_list(args.watches)
+    elif scn is not None:
+        expected = scn.expected.watches
+        if not expected:
+            raise ConfigError(f'scenario {scn.name!r} lists no expected.watches; pass --watches')
+    else:
+        raise ConfigError('a bag needs a watch list: pass --watches YAML (or --scenario NAME)')
+
+    backend = create_backend(args.backend, _parse_options(args.option))
+    spec = backend.stream_spec()
+    origin = scn.start_time if scn is not None else None
+    if is_bag or args.via_bag:
+        bag = source if is_bag else cached_bag(scn)
+        items, duration = _bag_items(bag, args.audio_topic, args.image_topic)
+        label = str(bag)
+    else:
+        items, duration, label = _scenario_items(scn), scn.duration, f'scenario {scn.name}'
+
+    t0 = time.perf_counter()
+    backend.setup()
+    setup_s = time.perf_counter() - t0
+    bar = tqdm(total=max(1, math.ceil(duration / spec.chunk_seconds)), unit='chunk', file=sys.stderr,
+               disable=args.no_progress, desc='omni_eval', leave=False)
+    try:
+        run = run_backend(backend, _chunks(items, spec), expected, origin, one_shot=args.one_shot,
+                          progress=lambda chunk: bar.update(1))
+    finally:
+        bar.close()
+        backend.shutdown()
+
+    report = evaluate_alerts(expected, run.alerts)
+    rtf = run.wall_seconds / run.stream_seconds if run.stream_seconds else None
+    print(f'{label}: backend {args.backend}, {run.chunks} chunks ({run.stream_seconds:.1f} s) in '
+          f'{run.wall_seconds:.1f} s (real-time factor {_fmt(rtf)}), set-up {setup_s:.1f} s')
+    print(format_table(report))
+    print(f'latency: alert event stamp (start of the {spec.chunk_seconds:g} s chunk it refers to) minus the expected '
+          f'time; the alert is decided at the chunk\'s end')
+    if args.json:
+        data = report_json(report, {
+            'input': label, 'backend': args.backend, 'chunks': run.chunks,
+            'stream_seconds': run.stream_seconds, 'wall_seconds': round(run.wall_seconds, 3),
+            'real_time_factor': rtf, 'setup_seconds': round(setup_s, 3), 'one_shot': args.one_shot,
+            'early_slack_seconds': EARLY_SLACK})
+        text = json.dumps(data, indent=2)
+        if args.json == '-':
+            print(text)
+        else:
+            Path(args.json).write_text(text + '\n', encoding='utf-8')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
