@@ -1,30 +1,29 @@
-"""Test set-up for omni_ros_bt: the same ROS environment isolation as omni_ros/test/conftest.py."""
+"""Test set-up for omni_ros_bt: the ROS environment isolation shared with omni_ros's tests."""
 
 from __future__ import annotations
 
 import os
-import random
 import tempfile
 
 import pytest
 
+from omni_ros.tools import processes
+
 # Before anything imports rclpy: keep DDS traffic on this machine, give this test run its own domain
-# (several runs may share a machine), and keep ROS logs out of the home directory.
-os.environ.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
-os.environ.setdefault('ROS_DOMAIN_ID', str(random.SystemRandom().randint(1, 100)))
-os.environ.setdefault('ROS_HOME', tempfile.mkdtemp(prefix='omni_ros_bt_test_home_'))
-os.environ.setdefault('FASTDDS_BUILTIN_TRANSPORTS', 'LARGE_DATA')
-os.environ.setdefault('RCUTILS_COLORIZED_OUTPUT', '0')
+# (several runs may share a machine), and keep ROS logs out of the home directory. Same helper as
+# omni_ros/test/conftest.py and the demo use.
+os.environ.update(processes.isolated_ros_env())
+# Generated scenario bags go to a per-run temporary folder, not the home directory.
+os.environ.setdefault('OMNI_ROS_CACHE', tempfile.mkdtemp(prefix='omni_ros_bt_cache_'))
 
 
-@pytest.fixture(scope='session')
+@pytest.fixture
 def rclpy_session():
-    """rclpy initialised once for the whole run (init/shutdown per test is slow and leaks DDS state)."""
+    """rclpy initialised for one test (like omni_ros's ros_client fixture, so both suites run in one session)."""
     import rclpy
 
-    rclpy.init()
-    yield
-    rclpy.try_shutdown()
+    with rclpy.init():
+        yield
 
 
 @pytest.fixture(autouse=True)
