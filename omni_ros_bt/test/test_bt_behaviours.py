@@ -256,3 +256,41 @@ def test_server_lost_while_waiting(rclpy_session):
         runner.shutdown()
         executor.shutdown()
         node.destroy_node()
+
+
+def test_example_tree_guard_preempts_the_errand_and_cancels_its_watch(ros):
+    from omni_ros_interfaces.action import SetWatch
+    from omni_ros_bt import example_tree
+
+    ros.fake.trigger_after = 60.0  # the errand's first watch stays waiting
+    said: list[str] = []
+    root = example_tree.create_tree(ros.ns, say=said.append)
+    runner = ros.runner_for(root)
+    errand = root.children[1]
+    wait_green = errand.children[0]
+    runner.run(timeout_sec=10.0, until=lambda _s: wait_green.feedback_message.startswith('watching'))
+    watch_id = wait_green.goal_id
+    deadline = time.monotonic() + 5.0
+    while ros.fake.events.get_subscription_count() < 1:
+        assert time.monotonic() < deadline, 'the guard never subscribed'
+        time.sleep(0.02)
+
+    ros.fake.publish_event('someone fell near the door', watch_id='standing-0')
+    status = runner.run(timeout_sec=10.0)
+
+    assert status == Status.SUCCESS
+    assert root.children[0].status == Status.SUCCESS and errand.status == Status.INVALID
+    assert said == ['[bt] stopping to help (because: someone fell near the door)']
+    assert ros.fake.wait_for(lambda f: f.outcomes.get(watch_id) == SetWatch.Result.CODE_CANCELED), \
+        'the preempted watch was not canceled on the server'
+
+
+def test_example_tree_runs_to_the_end_on_the_fake(ros):
+    from omni_ros_bt import example_tree
+
+    said: list[str] = []
+    root = example_tree.create_tree(ros.ns, say=said.append)
+    assert ros.runner_for(root).run(timeout_sec=20.0) == Status.SUCCESS
+    assert said == ['[bt] crossing the street (because: seen: tell me when the traffic light turns green)',
+                    '[bt] leaving the elevator (because: seen: tell me when the display shows floor 16)']
+    assert blackboard(example_tree.SIGN_ANSWER) == 'answer to: What does the sign say?'
