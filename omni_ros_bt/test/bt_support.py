@@ -1,4 +1,9 @@
-"""Test set-up for omni_ros_bt: the ROS environment isolation shared with omni_ros's tests."""
+"""Test set-up for omni_ros_bt: ROS environment isolation (shared helper) and fixtures.
+
+Deliberately not a conftest.py: omni_ros's tests do ``from conftest import wait_for``, and with both test
+folders in one pytest run a second module named ``conftest`` would replace theirs. Each test module
+imports this first (before anything creates a ROS context) and imports the fixtures it uses.
+"""
 
 from __future__ import annotations
 
@@ -27,7 +32,7 @@ def rclpy_session():
 
 
 @pytest.fixture(autouse=True)
-def _fresh_blackboard():
+def fresh_blackboard():
     """py_trees' blackboard is process-global: start every test from an empty one."""
     import py_trees
 

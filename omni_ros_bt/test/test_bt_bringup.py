@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bt_support import fresh_blackboard, rclpy_session  # noqa: F401  (fixtures; env set up first)
+
 REPO = Path(__file__).resolve().parents[2]
 BRINGUP = REPO / 'omni_ros_bringup'
 LAUNCH = BRINGUP / 'launch' / 'robot.launch.py'

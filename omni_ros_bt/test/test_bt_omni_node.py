@@ -21,6 +21,7 @@ import py_trees
 import pytest
 from py_trees.common import Status
 
+from bt_support import fresh_blackboard, rclpy_session  # noqa: F401  (fixtures; env set up first)
 from omni_ros.tools import processes
 
 pytestmark = pytest.mark.dds
