@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import itertools
 import secrets
+import signal
 import threading
+import time
 import traceback
 from typing import Any
 
@@ -22,7 +24,8 @@ from rclpy.action.server import ServerGoalHandle
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
 from rclpy.clock import Clock, ClockType
 from rclpy.exceptions import ParameterUninitializedException
-from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+from rclpy.executors import MultiThreadedExecutor
+from rclpy.signals import SignalHandlerOptions
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, qos_profile_sensor_data
@@ -256,8 +259,17 @@ class OmniNode(LifecycleNode):
             self._pipeline.stop()
 
     def close(self) -> None:
-        """Release everything before the process exits."""
+        """Release everything before the process exits; every action watch ends with a reason."""
         self._release('the node is shutting down')
+
+    def wait_for_goals(self, timeout: float) -> None:
+        """Give the execute callbacks of ended goals time to send their results."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._goals_lock:
+                if self._goals == 0:
+                    return
+            time.sleep(0.05)
 
     def _release(self, reason: str) -> None:
         """Stop everything and end every action watch with ``reason`` (never drop a goal silently)."""
@@ -506,21 +518,26 @@ class OmniNode(LifecycleNode):
 
 
 def main(args: list[str] | None = None) -> None:
-    with rclpy.init(args=args):
+    # Our own signal handling: rclpy's would invalidate the context at once, before the running
+    # goals could be ended with a result, and clients would see the server vanish instead.
+    stop = threading.Event()
+    with rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO):
         node = OmniNode()
         # Every waiting goal blocks one thread; the rest serve input, timers and services.
         executor = MultiThreadedExecutor(num_threads=node.max_goals + 4)
         executor.add_node(node)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
         if node.get_parameter('autostart').value:
             node.autostart()
-        try:
-            executor.spin()
-        except (KeyboardInterrupt, ExternalShutdownException):
-            pass
-        finally:
-            node.close()
-            executor.shutdown()
-            node.destroy_node()
+        spinner = threading.Thread(target=executor.spin, name='omni_executor', daemon=True)
+        spinner.start()
+        stop.wait()
+        node.close()
+        node.wait_for_goals(timeout=3.0)
+        executor.shutdown()
+        spinner.join(timeout=5.0)
+        node.destroy_node()
 
 
 if __name__ == '__main__':

@@ -54,7 +54,7 @@ def keywords(call: ast.Call) -> dict[str, ast.expr]:
 
 
 def test_params_file_sets_only_declared_parameters_with_valid_values() -> None:
-    params = flatten(yaml.safe_load(PARAMS.read_text())['omni_node']['ros__parameters'])
+    params = flatten(yaml.safe_load(PARAMS.read_text())['/**/omni_node']['ros__parameters'])
     unknown = set(params) - declared_parameters()
     assert not unknown, f'{PARAMS.name} sets parameters omni_node does not declare: {sorted(unknown)}'
     specs = {s.name: s for s in NODE_OPTIONS}
