@@ -46,6 +46,10 @@ from omni_ros_interfaces.srv import ListWatches
 _ROS_TYPES = {bool: Parameter.Type.BOOL, int: Parameter.Type.INTEGER, float: Parameter.Type.DOUBLE,
               str: Parameter.Type.STRING, list: Parameter.Type.STRING_ARRAY}
 _OUTPUT_QOS = QoSProfile(depth=50)
+# Sensor-data QoS, but deep: audio blocks are small and every one matters (a lost 50 ms block can
+# hold a ding's onset), while depth 5 overflows whenever the backend keeps Python busy for 250 ms.
+_AUDIO_QOS = QoSProfile(depth=200, reliability=qos_profile_sensor_data.reliability,
+                        durability=qos_profile_sensor_data.durability)
 _GOAL_POLL = 0.1  # s between checks of cancel and timeout while a goal waits for its event
 
 
@@ -223,7 +227,7 @@ class OmniNode(LifecycleNode):
                 callback_group=self._input_group, raw=True))
         if config.use_microphone:
             self._subscriptions_.append(self.create_subscription(
-                AudioChunk, 'audio', self._on_audio, qos_profile_sensor_data, callback_group=self._input_group))
+                AudioChunk, 'audio', self._on_audio, _AUDIO_QOS, callback_group=self._input_group))
         self._timers_ = [
             self.create_timer(0.05, self._poll, clock=self._steady, callback_group=self._input_group),
             self.create_timer(config.state_period, self._publish_state, clock=self._steady),
