@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from omni_ros.audio import StreamResampler
 from omni_ros.backends.base import Backend
@@ -36,6 +36,26 @@ class OutputSink(Protocol):
     def speech(self, speech: Speech) -> None: ...
 
     def backend_failed(self, error: Exception) -> None: ...
+
+
+class InputCutter:
+    """Audio of any rate resampled to the backend's, then cut into chunks with the frames.
+
+    Shared by the node's pipeline and the offline evaluation so both cut input the same way.
+    Not thread-safe: the pipeline calls it under its input lock.
+    """
+
+    def __init__(self, spec: StreamSpec, **sync_args: Any) -> None:
+        self.sync = ChunkSynchronizer(spec, **sync_args)
+        self._target_rate = spec.sample_rate
+        self._resampler: StreamResampler | None = None
+
+    def add_audio(self, stamp: float, samples: FloatArray, sample_rate: int) -> None:
+        resampler = self._resampler
+        if resampler is None or resampler.src_rate != sample_rate:
+            resampler = self._resampler = StreamResampler(sample_rate, self._target_rate)
+        # The resampler holds back ~1 ms of look-ahead: its output starts that much earlier.
+        self.sync.add_audio(stamp - resampler.lag_seconds, resampler.process(samples))
 
 
 @dataclass
@@ -67,9 +87,8 @@ class Pipeline:
         self._sink = sink
         self._sync_args = dict(max_latency=max_latency, jump_threshold=jump_threshold,
                                expect_audio=expect_audio, expect_video=expect_video)
-        self.sync = ChunkSynchronizer(spec, **self._sync_args)
+        self._input = InputCutter(spec, **self._sync_args)
         self._input_lock = threading.Lock()
-        self._resampler: StreamResampler | None = None
         self._queue: collections.deque[Chunk] = collections.deque()
         self._max_backlog = max_backlog
         self._cv = threading.Condition()
@@ -86,8 +105,7 @@ class Pipeline:
     def start(self) -> None:
         self.backend.start_session()
         with self._input_lock:
-            self.sync = ChunkSynchronizer(self.spec, **self._sync_args)
-            self._resampler = None
+            self._input = InputCutter(self.spec, **self._sync_args)
         self._applied_watch_version = -1
         self._running = True
         self._worker = threading.Thread(target=self._run, name='omni_backend_worker', daemon=True)
@@ -103,29 +121,29 @@ class Pipeline:
             self._worker = None
         self.backend.stop_session()
 
+    @property
+    def sync(self) -> ChunkSynchronizer:
+        """The current synchronizer (its stats go to diagnostics)."""
+        return self._input.sync
+
     # -- input (any thread) -------------------------------------------------------------------------
     def add_audio(self, stamp: float, samples: FloatArray, sample_rate: int) -> None:
         with self._input_lock:
-            resampler = self._resampler
-            if resampler is None or resampler.src_rate != sample_rate:
-                resampler = self._resampler = StreamResampler(sample_rate, self.spec.sample_rate)
-            # The resampler holds back ~1 ms of look-ahead: its output starts that much earlier.
-            start = stamp - resampler.lag_seconds
-            self.sync.add_audio(start, resampler.process(samples))
+            self._input.add_audio(stamp, samples, sample_rate)
 
     def add_frame(self, frame: LazyFrame) -> None:
         with self._input_lock:
-            self.sync.add_frame(frame)
+            self._input.sync.add_frame(frame)
 
     def poll(self, now: float | None) -> None:
         with self._input_lock:
-            chunks = self.sync.poll(now)
+            chunks = self._input.sync.poll(now)
         if chunks:
             self._enqueue(chunks)
 
     def flush(self) -> None:
         with self._input_lock:
-            chunks = self.sync.flush()
+            chunks = self._input.sync.flush()
         self._enqueue(chunks)
 
     def ask(self, question: Question) -> PendingQuestion:

@@ -39,16 +39,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
-import numpy as np
 
 from omni_ros import audio as audio_codec
-from omni_ros import cdr, imaging
+from omni_ros import imaging, mapping
 from omni_ros.errors import ConfigError, ConversionError, OmniError
+from omni_ros.pipeline import InputCutter
 from omni_ros.scenario.model import ExpectedWatch, Scenario
 from omni_ros.types import Chunk, EventKind, LazyFrame, StreamSpec, Watch
 
 EARLY_SLACK = 1.0  # an alert up to this many seconds before `at` still counts (its chunk may start earlier)
-MAX_IMAGE_PIXELS = 16_777_216  # the node's default max_image_pixels
 
 
 # -- matching and metrics ----------------------------------------------------------------------------
@@ -208,30 +207,16 @@ def _bag_items(path: Path, audio_topic: str | None, image_topic: str | None) -> 
             for conn, _, raw in reader.messages(connections=conns):
                 raw = bytes(raw)
                 if conn.msgtype == bagtypes.AUDIO_CHUNK:
-                    msg = store.deserialize_cdr(raw, conn.msgtype)
-                    samples = audio_codec.decode_audio(msg.encoding, msg.sample_rate, msg.channels,
-                                                       bytes(msg.data))
-                    stamp = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
-                    yield ('audio', stamp, samples, int(msg.sample_rate))
+                    # rosbags' message has the AudioChunk fields, so the node's mapping reads it as is.
+                    speech = mapping.msg_to_speech(store.deserialize_cdr(raw, conn.msgtype))
+                    yield ('audio', speech.stamp, speech.samples, speech.sample_rate)
                 else:
-                    yield ('frame', _lazy_frame(raw, conn.msgtype == bagtypes.COMPRESSED_IMAGE))
+                    yield ('frame', mapping.serialized_image_to_frame(
+                        raw, conn.msgtype == bagtypes.COMPRESSED_IMAGE, max_pixels=imaging.DEFAULT_MAX_PIXELS))
         finally:
             reader.close()
 
     return items(), duration
-
-
-def _lazy_frame(raw: bytes, compressed: bool) -> LazyFrame:
-    """A frame whose pixels are decoded only if the synchronizer picks it, as in the node."""
-    def decode() -> np.ndarray:
-        if compressed:
-            msg = cdr.parse_compressed_image(raw)
-            return imaging.decode_compressed(msg.format, msg.data, max_pixels=MAX_IMAGE_PIXELS)
-        img = cdr.parse_image(raw)
-        return imaging.decode_image(img.encoding, img.height, img.width, img.step, img.data, img.is_bigendian,
-                                    max_pixels=MAX_IMAGE_PIXELS)
-
-    return LazyFrame(stamp=cdr.peek_stamp(raw), decode=decode)
 
 
 def _scenario_items(scn: Scenario) -> Iterator[tuple]:
@@ -256,24 +241,18 @@ def _scenario_items(scn: Scenario) -> Iterator[tuple]:
 
 def _chunks(items: Iterable[tuple], spec: StreamSpec) -> Iterator[Chunk]:
     """Chunks cut as the node's pipeline cuts them: resample to the backend's rate, then synchronize."""
-    from omni_ros.sync import ChunkSynchronizer
-
-    sync = ChunkSynchronizer(spec)
-    resampler: audio_codec.StreamResampler | None = None
+    cutter = InputCutter(spec)
     for item in items:
         try:
             if item[0] == 'audio':
-                _, stamp, samples, rate = item
-                if resampler is None or resampler.src_rate != rate:
-                    resampler = audio_codec.StreamResampler(rate, spec.sample_rate)
-                sync.add_audio(stamp - resampler.lag_seconds, resampler.process(samples))
+                cutter.add_audio(*item[1:])
             else:
-                sync.add_frame(item[1])
+                cutter.sync.add_frame(item[1])
         except ConversionError as exc:
             print(f'omni_eval: input dropped: {exc}', file=sys.stderr)
             continue
-        yield from sync.poll(None)
-    yield from sync.flush()
+        yield from cutter.sync.poll(None)
+    yield from cutter.sync.flush()
 
 
 # -- running a backend -------------------------------------------------------------------------------
