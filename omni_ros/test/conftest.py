@@ -24,11 +24,12 @@ os.environ.setdefault('OMNI_ROS_CACHE', tempfile.mkdtemp(prefix='omni_ros_cache_
 def ros_client() -> Iterator['rclpy.node.Node']:
     """A plain rclpy node in this process, spun by a background executor thread."""
     import rclpy
-    from rclpy.executors import MultiThreadedExecutor
+    from rclpy.executors import SingleThreadedExecutor
 
     with rclpy.init():
         node = rclpy.create_node('omni_test_client')
-        executor = MultiThreadedExecutor(num_threads=2)
+        # Test callbacks only record; rclpy's MultiThreadedExecutor would busy-poll and steal a core.
+        executor = SingleThreadedExecutor()
         executor.add_node(node)
         thread = threading.Thread(target=executor.spin, daemon=True)
         thread.start()
