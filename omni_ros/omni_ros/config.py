@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from omni_ros.errors import ConfigError
+from omni_ros.imaging import DEFAULT_MAX_PIXELS
 from omni_ros.options import OptionSpec, resolve
 
 NODE_OPTIONS: tuple[OptionSpec, ...] = (
@@ -31,7 +32,7 @@ NODE_OPTIONS: tuple[OptionSpec, ...] = (
                'newest input resets the stream (looping bag, restarted clock)', minimum=0.5, maximum=3600.0),
     OptionSpec('max_backlog', 3, 'units waiting for a slow backend before the oldest is dropped (counted '
                'in state and diagnostics)', minimum=1, maximum=100),
-    OptionSpec('max_image_pixels', 16_777_216, 'frames with more pixels are rejected with an error',
+    OptionSpec('max_image_pixels', DEFAULT_MAX_PIXELS, 'frames with more pixels are rejected with an error',
                minimum=1, maximum=268_435_456),
     OptionSpec('max_audio_message_seconds', 10.0, 'audio messages longer than this are rejected',
                minimum=0.01, maximum=600.0),
@@ -39,8 +40,6 @@ NODE_OPTIONS: tuple[OptionSpec, ...] = (
                'no cooldown', minimum=0.0, maximum=3600.0),
     OptionSpec('ask_timeout', 15.0, 'seconds an Ask goal without its own timeout waits for an answer',
                minimum=0.1, maximum=3600.0),
-    OptionSpec('max_goals', 16, 'SetWatch and Ask goals served at once; each waiting goal holds one executor '
-               'thread, so more are rejected with a message (read at start-up)', minimum=1, maximum=256),
     OptionSpec('standing_watches', [], 'instructions followed from configure on, without an action goal '
                "(e.g. 'alert me if someone falls'); restored after every reconfigure"),
     OptionSpec('speech_encoding', 'S16LE', 'encoding of the published speech audio',
@@ -68,7 +67,6 @@ class NodeConfig:
     max_audio_message_seconds: float
     default_cooldown: float
     ask_timeout: float
-    max_goals: int
     standing_watches: tuple[str, ...]
     speech_encoding: str
     state_period: float

@@ -21,10 +21,9 @@ from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
 from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.action.server import ServerGoalHandle
-from rclpy.callback_groups import MutuallyExclusiveCallbackGroup, ReentrantCallbackGroup
 from rclpy.clock import Clock, ClockType
 from rclpy.exceptions import ParameterUninitializedException
-from rclpy.executors import MultiThreadedExecutor
+from rclpy.executors import SingleThreadedExecutor
 from rclpy.signals import SignalHandlerOptions
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.parameter import Parameter
@@ -32,10 +31,11 @@ from rclpy.qos import QoSProfile, qos_profile_sensor_data
 from sensor_msgs.msg import CompressedImage, Image
 
 from omni_ros import backends, mapping
+from omni_ros.actions import GoalSupervisor, goal_uuid
 from omni_ros.config import NODE_OPTIONS, NodeConfig
 from omni_ros.errors import BackendSetupError, ConfigError, ConversionError, OmniError, WatchRejectedError
 from omni_ros.options import OptionSpec
-from omni_ros.pipeline import Pipeline
+from omni_ros.pipeline import PendingQuestion, Pipeline
 from omni_ros.types import Event, Question, Speech, StreamSpec, Transcript
 from omni_ros.watches import Stopwatch, WatchState, WatchTable, normalize_instruction, standing_watches
 from omni_ros_interfaces.action import Ask, SetWatch
@@ -50,11 +50,7 @@ _OUTPUT_QOS = QoSProfile(depth=50)
 # hold a ding's onset), while depth 5 overflows whenever the backend keeps Python busy for 250 ms.
 _AUDIO_QOS = QoSProfile(depth=200, reliability=qos_profile_sensor_data.reliability,
                         durability=qos_profile_sensor_data.durability)
-_GOAL_POLL = 0.1  # s between checks of cancel and timeout while a goal waits for its event
-
-
-def _goal_uuid(goal_handle: ServerGoalHandle) -> str:
-    return bytes(goal_handle.goal_id.uuid).hex()
+_GOAL_PERIOD = 0.1  # s between checks of waiting goals: feedback, cancel, timeout, outcome
 
 
 class OmniNode(LifecycleNode):
@@ -82,42 +78,34 @@ class OmniNode(LifecycleNode):
         self._input_errors = 0
         self._last_input_error = ''
         self._backend_error = ''
+        self._resets_logged = 0
         self._subscriptions_: list[Any] = []
         self._timers_: list[Any] = []
         self._publishers_: dict[str, Any] = {}
-        # Waiting goals each hold an executor thread (see main()): count them and refuse beyond the limit.
-        self._max_goals = int(self._value('max_goals'))
-        self._goals = 0
-        self._goals_lock = threading.Lock()
+        self._goals = GoalSupervisor(self.watches, self._now, self.get_logger().info)
 
-        self._input_group = MutuallyExclusiveCallbackGroup()
-        goals = ReentrantCallbackGroup()
         self._steady = Clock(clock_type=ClockType.STEADY_TIME)
         self._diagnostics = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
         self._watch_server = ActionServer(
-            self, SetWatch, 'set_watch', execute_callback=self._execute_watch, goal_callback=self._accept_watch,
-            cancel_callback=lambda _: CancelResponse.ACCEPT, callback_group=goals)
+            self, SetWatch, 'set_watch', execute_callback=self._goals.finish, goal_callback=self._accept_watch,
+            handle_accepted_callback=self._start_watch, cancel_callback=lambda _: CancelResponse.ACCEPT)
         self._ask_server = ActionServer(
-            self, Ask, 'ask', execute_callback=self._execute_ask, goal_callback=self._accept_ask,
-            cancel_callback=lambda _: CancelResponse.ACCEPT, callback_group=goals)
-        self._list_service = self.create_service(ListWatches, 'list_watches', self._list_watches,
-                                                 callback_group=goals)
+            self, Ask, 'ask', execute_callback=self._goals.finish, goal_callback=self._accept_ask,
+            handle_accepted_callback=self._start_ask, cancel_callback=lambda _: CancelResponse.ACCEPT)
+        self._list_service = self.create_service(ListWatches, 'list_watches', self._list_watches)
         self._diagnostics_timer = self.create_timer(1.0, self._publish_diagnostics, clock=self._steady)
+        self._goal_timer = self.create_timer(_GOAL_PERIOD, self._supervise_goals, clock=self._steady)
 
     def autostart(self) -> None:
-        """Configure and activate from the executor, so services answer (and goals are rejected with a
-        reason) while a large model loads, and Ctrl-C during loading shuts down cleanly."""
+        """Configure and activate from the executor once it spins, rather than before: main() is then
+        already waiting for SIGINT/SIGTERM, so a stop during a long model load ends the process cleanly."""
 
         def run() -> None:
             timer.cancel()
             if self.trigger_configure() == TransitionCallbackReturn.SUCCESS:
                 self.trigger_activate()
 
-        timer = self.create_timer(0.0, run, callback_group=MutuallyExclusiveCallbackGroup())
-
-    @property
-    def max_goals(self) -> int:
-        return self._max_goals
+        timer = self.create_timer(0.0, run)
 
     # -- parameters ---------------------------------------------------------------------------------
     def _declare(self, specs: tuple[OptionSpec, ...], prefix: str) -> None:
@@ -188,13 +176,12 @@ class OmniNode(LifecycleNode):
             return TransitionCallbackReturn.FAILURE
         self.config, self.backend_name, self._backend, self._backend_error = config, name, backend, ''
         self.watches.default_cooldown = config.default_cooldown
-        self.watches.remove_where(lambda w: w.watch_id.startswith('standing-'), 'reconfigured')
+        # Configure starts from an empty table (cleanup ended every watch), so standing ones come back.
         for watch in standing_watches(list(config.standing_watches), self._now()):
             self.watches.add(watch)
-        spec = backend.stream_spec()
-        if config.frames_per_chunk:
-            spec = StreamSpec(spec.sample_rate, config.frames_per_chunk, spec.chunk_seconds)
-        spec = StreamSpec(spec.sample_rate, spec.frames_per_chunk, config.chunk_period)
+        wanted = backend.stream_spec()
+        spec = StreamSpec(wanted.sample_rate, config.frames_per_chunk or wanted.frames_per_chunk,
+                          config.chunk_period)
         self._pipeline = Pipeline(backend, spec, self.watches, self, max_latency=config.max_latency,
                                   jump_threshold=config.jump_threshold, max_backlog=config.max_backlog,
                                   expect_audio=config.use_microphone, expect_video=config.use_camera)
@@ -223,16 +210,16 @@ class OmniNode(LifecycleNode):
             topic, msg_type = ('image/compressed', CompressedImage) if compressed else ('image', Image)
             # raw=True: only the header stamp of every frame is read; pixels only for frames used.
             self._subscriptions_.append(self.create_subscription(
-                msg_type, topic, lambda raw: self._on_image(raw, compressed), qos_profile_sensor_data,
-                callback_group=self._input_group, raw=True))
+                msg_type, topic, lambda raw: self._on_image(raw, compressed), qos_profile_sensor_data, raw=True))
         if config.use_microphone:
             self._subscriptions_.append(self.create_subscription(
-                AudioChunk, 'audio', self._on_audio, _AUDIO_QOS, callback_group=self._input_group))
+                AudioChunk, 'audio', self._on_audio, _AUDIO_QOS))
         self._timers_ = [
-            self.create_timer(0.05, self._poll, clock=self._steady, callback_group=self._input_group),
+            self.create_timer(0.05, self._poll, clock=self._steady),
             self.create_timer(config.state_period, self._publish_state, clock=self._steady),
         ]
         self._active = True
+        self._resets_logged = 0
         self.get_logger().info('active: listening and watching')
         return super().on_activate(state)
 
@@ -267,20 +254,20 @@ class OmniNode(LifecycleNode):
         self._release('the node is shutting down')
 
     def wait_for_goals(self, timeout: float) -> None:
-        """Give the execute callbacks of ended goals time to send their results."""
+        """Let the goal timer send the results of the goals close() ended."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            with self._goals_lock:
-                if self._goals == 0:
-                    return
+            if not self._goals:
+                return
             time.sleep(0.05)
+        self.get_logger().warn(f'{len(self._goals)} goal(s) still open at shutdown')
 
     def _release(self, reason: str) -> None:
         """Stop everything and end every action watch with ``reason`` (never drop a goal silently)."""
         if self._active:
             self._stop_streams()
-        for watch in self.watches.watches():
-            self.watches.remove(watch.watch_id, reason)
+        self.watches.remove_where(lambda _: True, reason)
+        self._goals.abort_questions(reason)
         for pub in self._publishers_.values():
             self.destroy_lifecycle_publisher(pub)
         self._publishers_ = {}
@@ -357,6 +344,10 @@ class OmniNode(LifecycleNode):
     def _publish_state(self) -> None:
         if self._pipeline is None:
             return
+        sync = self._pipeline.sync.stats
+        if sync.resets != self._resets_logged:
+            self._resets_logged = sync.resets
+            self.get_logger().info(f'input stream restarted: {sync.last_reset_reason}')
         stats = self._pipeline.stats
         msg = OmniState(mode=OmniState.MODE_SPEAKING if stats.speaking else OmniState.MODE_LISTENING,
                         backend=self.backend_name, backlog=stats.backlog,
@@ -408,117 +399,48 @@ class OmniNode(LifecycleNode):
             backend.check_instruction(instruction)
             if mapping.msg_to_duration(goal.timeout) < 0 or mapping.msg_to_duration(goal.cooldown) < 0:
                 raise WatchRejectedError('timeout and cooldown must not be negative')
-            self._take_goal_slot()
         except WatchRejectedError as error:
             self.get_logger().warn(f'SetWatch goal {goal.instruction!r} rejected: {error}')
             return GoalResponse.REJECT
         return GoalResponse.ACCEPT
 
-    def _take_goal_slot(self) -> None:
-        with self._goals_lock:
-            if self._goals >= self._max_goals:
-                raise WatchRejectedError(f'{self._goals} goals are already active, the limit is max_goals = '
-                                         f'{self._max_goals}; end some goals or raise max_goals')
-            self._goals += 1
-
-    def _release_goal_slot(self) -> None:
-        with self._goals_lock:
-            self._goals -= 1
-
-    def _execute_watch(self, goal_handle: ServerGoalHandle) -> SetWatch.Result:
-        try:
-            return self._follow_watch(goal_handle)
-        finally:
-            self._release_goal_slot()
-
-    def _follow_watch(self, goal_handle: ServerGoalHandle) -> SetWatch.Result:
+    def _start_watch(self, goal_handle: ServerGoalHandle) -> None:
         goal: SetWatch.Goal = goal_handle.request
-        watch_id = _goal_uuid(goal_handle)
+        watch_id = goal_uuid(goal_handle)
         watch = mapping.goal_to_watch(goal, watch_id, normalize_instruction(goal.instruction), self._now())
         state = self.watches.add(watch)
         self.get_logger().info(f'watch {watch_id} set: {watch.instruction!r}')
-        clock = self._stopwatch()
-        seen = 0
-        while True:
-            self.watches.wait(state, seen, _GOAL_POLL)
-            for event in state.events[seen:]:
-                feedback = SetWatch.Feedback(watch_id=watch_id, trigger_count=seen + 1,
-                                             event=mapping.event_to_msg(event, f'{watch_id}-{seen + 1}',
-                                                                        self._now()))
-                goal_handle.publish_feedback(feedback)
-                seen += 1
-            if goal_handle.is_cancel_requested:
-                self.watches.remove(watch_id, 'canceled')
-                goal_handle.canceled()
-                return self._watch_result(state, SetWatch.Result.CODE_CANCELED, 'canceled by the client')
-            if state.finished:
-                if state.reason == 'triggered':
-                    goal_handle.succeed()
-                    return self._watch_result(state, SetWatch.Result.CODE_TRIGGERED, 'triggered')
-                goal_handle.abort()
-                return self._watch_result(state, SetWatch.Result.CODE_ABORTED, state.reason)
-            if watch.timeout and clock.update(self._now()) >= watch.timeout:
-                self.watches.remove(watch_id, 'timed out')
-                goal_handle.abort()
-                return self._watch_result(state, SetWatch.Result.CODE_TIMED_OUT,
-                                          f'no trigger within {watch.timeout:g} s')
-
-    def _watch_result(self, state: WatchState, code: int, message: str) -> SetWatch.Result:
-        self.get_logger().info(f'watch {state.watch.watch_id} ended: {message}')
-        events = [mapping.event_to_msg(e, f'{state.watch.watch_id}-{i + 1}', self._now())
-                  for i, e in enumerate(state.events)]
-        return SetWatch.Result(code=code, message=message, watch_id=state.watch.watch_id, events=events)
+        self._goals.add_watch(goal_handle, state, self._stopwatch())
 
     def _list_watches(self, request: ListWatches.Request, response: ListWatches.Response) -> ListWatches.Response:
         response.watches = [mapping.watch_to_msg(w, n) for w, n in self.watches.snapshot()]
         return response
 
-    # -- Ask ----------------------------------------------------------------------------------------
     def _accept_ask(self, goal: Ask.Goal) -> GoalResponse:
         try:
             if not self._active:
                 raise WatchRejectedError('omni_node is not active')
             if not goal.question.strip():
                 raise WatchRejectedError('the question is empty')
-            self._take_goal_slot()
         except WatchRejectedError as error:
             self.get_logger().warn(f'Ask goal {goal.question!r} rejected: {error}')
             return GoalResponse.REJECT
         return GoalResponse.ACCEPT
 
-    def _execute_ask(self, goal_handle: ServerGoalHandle) -> Ask.Result:
-        try:
-            return self._answer(goal_handle)
-        finally:
-            self._release_goal_slot()
-
-    def _answer(self, goal_handle: ServerGoalHandle) -> Ask.Result:
+    def _start_ask(self, goal_handle: ServerGoalHandle) -> None:
         assert self.config is not None
-        pipeline = self._pipeline
-        question_id = _goal_uuid(goal_handle)
         goal: Ask.Goal = goal_handle.request
+        question = Question(goal_uuid(goal_handle), ' '.join(goal.question.split()), self._now())
         timeout = mapping.msg_to_duration(goal.timeout) or self.config.ask_timeout
-        if pipeline is None:
-            goal_handle.abort()
-            return Ask.Result(code=Ask.Result.CODE_ABORTED, message='omni_node is not active')
-        pending = pipeline.ask(Question(question_id, ' '.join(goal.question.split()), self._now()))
-        clock = self._stopwatch()
-        while not pending.answered.wait(_GOAL_POLL):
-            waited = clock.update(self._now())
-            goal_handle.publish_feedback(Ask.Feedback(waited=float(waited)))
-            if goal_handle.is_cancel_requested:
-                pipeline.forget_question(question_id)
-                goal_handle.canceled()
-                return Ask.Result(code=Ask.Result.CODE_CANCELED, message='canceled by the client')
-            if waited >= timeout:
-                pipeline.forget_question(question_id)
-                goal_handle.abort()
-                return Ask.Result(code=Ask.Result.CODE_TIMED_OUT, message=f'no answer within {timeout:g} s')
-        answer = pending.answer
-        assert answer is not None
-        goal_handle.succeed()
-        return Ask.Result(code=Ask.Result.CODE_ANSWERED, message='answered', answer=answer.text,
-                          event=mapping.event_to_msg(answer, question_id, self._now()))
+        pipeline = self._pipeline
+        pending = pipeline.ask(question) if pipeline is not None else PendingQuestion(question)
+        self._goals.add_question(goal_handle, pending, self._stopwatch(), timeout)
+        if pipeline is None:  # deactivated between acceptance and now
+            self._goals.abort_questions('omni_node is not active')
+
+    def _supervise_goals(self) -> None:
+        pipeline = self._pipeline
+        self._goals.tick(pipeline.forget_question if pipeline is not None else lambda _: None)
 
 
 def main(args: list[str] | None = None) -> None:
@@ -527,8 +449,10 @@ def main(args: list[str] | None = None) -> None:
     stop = threading.Event()
     with rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO):
         node = OmniNode()
-        # Every waiting goal blocks one thread; the rest serve input, timers and services.
-        executor = MultiThreadedExecutor(num_threads=node.max_goals + 4)
+        # No callback blocks (the backend has its own worker thread, goals hold no thread), so one
+        # thread serves everything. rclpy's MultiThreadedExecutor busy-polls handlers queued for its
+        # pool and cost a whole core on the input rate alone.
+        executor = SingleThreadedExecutor()
         executor.add_node(node)
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
