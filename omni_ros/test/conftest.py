@@ -57,3 +57,19 @@ def log_dir(tmp_path: Path) -> Path:
     path = tmp_path / 'logs'
     path.mkdir()
     return path
+
+
+@pytest.fixture(scope='session')
+def crossing() -> 'scenario.Scenario':
+    """The bundled scenario most node tests replay."""
+    from omni_ros import scenario
+
+    return scenario.load_scenario('crossing')
+
+
+@pytest.fixture(scope='session')
+def crossing_bag(crossing) -> Path:
+    """Its bag, rendered once per test run (into OMNI_ROS_CACHE), before any node needs it."""
+    from omni_ros import scenario
+
+    return scenario.cached_bag(crossing)

@@ -59,16 +59,6 @@ class ServerView:
 
 
 @pytest.fixture
-def crossing() -> scenario.Scenario:
-    return scenario.load_scenario('crossing')
-
-
-@pytest.fixture
-def bag(crossing: scenario.Scenario) -> Path:
-    return scenario.cached_bag(crossing)  # rendered once per test run, before the node starts (see node)
-
-
-@pytest.fixture
 def gguf(tmp_path: Path) -> Path:
     path = tmp_path / 'MiniCPM-o-4_5-gguf'
     path.mkdir()
@@ -82,7 +72,7 @@ def server(gguf: Path) -> Iterator[ServerView]:
 
 
 @pytest.fixture
-def node(bag: Path, server: ServerView, gguf: Path, crossing: scenario.Scenario, tmp_path: Path,
+def node(crossing_bag: Path, server: ServerView, gguf: Path, crossing: scenario.Scenario, tmp_path: Path,
          log_dir: Path) -> Iterator[processes.RosProcess]:
     proc = watch_flow.start_node(watch_flow.node_env(), log_dir, 'llamacpp_omni', {
         'server_url': server.server.url, 'model_dir': str(gguf), 'output_dir': str(tmp_path / 'speech'),
@@ -92,9 +82,9 @@ def node(bag: Path, server: ServerView, gguf: Path, crossing: scenario.Scenario,
     assert code == 0, f'omni_node did not shut down cleanly ({code}):\n{proc.output()}'
 
 
-def test_watch_prompt_tagged_alert_and_cancel_reprepare(ros_client, bag, node, server, crossing, log_dir,
+def test_watch_prompt_tagged_alert_and_cancel_reprepare(ros_client, crossing_bag, node, server, crossing, log_dir,
                                                         tmp_path) -> None:
-    watch_flow.run(ros_client, node, server, log_dir, crossing, bag)
+    watch_flow.run(ros_client, node, server, log_dir, crossing, crossing_bag)
 
     init, = server.requests('omni_init')
     assert init['model_dir'] == str(tmp_path / 'MiniCPM-o-4_5-gguf') and init['media_type'] == 2

@@ -44,16 +44,6 @@ class TraceView:
 
 
 @pytest.fixture
-def crossing() -> scenario.Scenario:
-    return scenario.load_scenario('crossing')
-
-
-@pytest.fixture
-def bag(crossing: scenario.Scenario) -> Path:
-    return scenario.cached_bag(crossing)  # rendered once per test run, before the node starts (see node)
-
-
-@pytest.fixture
 def model(tmp_path: Path) -> TraceView:
     trace = tmp_path / 'double_trace.jsonl'
     build_traced_model_dir(tmp_path / 'MiniCPM-o-4_5', trace, script=watch_flow.SCRIPT)
@@ -61,7 +51,7 @@ def model(tmp_path: Path) -> TraceView:
 
 
 @pytest.fixture
-def node(bag: Path, model: TraceView, crossing: scenario.Scenario, tmp_path: Path,
+def node(crossing_bag: Path, model: TraceView, crossing: scenario.Scenario, tmp_path: Path,
          log_dir: Path) -> Iterator[processes.RosProcess]:
     # Offline, and the double's code imported from a private module cache (not ~/.cache/huggingface).
     env = watch_flow.node_env({'HF_HUB_OFFLINE': '1', 'HF_MODULES_CACHE': str(tmp_path / 'hf_modules')})
@@ -73,8 +63,9 @@ def node(bag: Path, model: TraceView, crossing: scenario.Scenario, tmp_path: Pat
     assert code == 0, f'omni_node did not shut down cleanly ({code}):\n{proc.output()}'
 
 
-def test_watch_prompt_tagged_alert_and_cancel_reprepare(ros_client, bag, node, model, crossing, log_dir) -> None:
-    watch_flow.run(ros_client, node, model, log_dir, crossing, bag)
+def test_watch_prompt_tagged_alert_and_cancel_reprepare(ros_client, crossing_bag, node, model, crossing,
+                                                        log_dir) -> None:
+    watch_flow.run(ros_client, node, model, log_dir, crossing, crossing_bag)
 
     # The real loading path ran in the node: the double's checks on from_pretrained, init_tts, as_duplex.
     loaded, = model.records('loaded')

@@ -20,11 +20,6 @@ RATE = 2.0  # replay speed: keeps the tests short while the scripted backend eas
 
 
 @pytest.fixture(scope='module')
-def crossing() -> scenario.Scenario:
-    return scenario.load_scenario('crossing')
-
-
-@pytest.fixture(scope='module')
 def node(crossing: scenario.Scenario, tmp_path_factory: pytest.TempPathFactory) -> Iterator[processes.RosProcess]:
     log_dir = tmp_path_factory.mktemp('node_logs')
     proc = processes.start_node(os.environ, log_dir,
