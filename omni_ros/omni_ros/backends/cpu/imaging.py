@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
+from omni_ros.backends.cpu.deps import require_module
 from omni_ros.types import ImageArray
 
 
@@ -58,3 +61,24 @@ class ChangeGate:
     def ran(self, image: ImageArray) -> None:
         self._ref = self._thumb(image)
         self._age = 0
+
+
+class HsvDetector:
+    """Base of the detectors that look at a downscaled HSV copy of the frame (lamps, segment digits)."""
+
+    def __init__(self, max_width: int) -> None:
+        self.max_width = max_width
+        self._cv2: Any = None
+
+    def setup(self) -> None:
+        self._cv2 = require_module('cv2', 'opencv-python-headless')
+
+    def close(self) -> None:
+        self._cv2 = None
+
+    def _hsv(self, image: ImageArray) -> tuple[Any, ImageArray, float]:
+        """OpenCV, the HSV frame no wider than ``max_width``, and the scale applied to get it."""
+        cv2 = self._cv2
+        assert cv2 is not None, f'{type(self).__name__}.setup() was not called'
+        small, scale = downscale(cv2, image, self.max_width)
+        return cv2, cv2.cvtColor(small, cv2.COLOR_RGB2HSV), scale

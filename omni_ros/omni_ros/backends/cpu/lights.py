@@ -10,8 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from omni_ros.backends.cpu.deps import require_module
-from omni_ros.backends.cpu.imaging import downscale
+from omni_ros.backends.cpu.imaging import HsvDetector
 from omni_ros.types import ImageArray
 
 # OpenCV hue is 0..180. Traffic greens are often blue-green, so green reaches into cyan.
@@ -27,26 +26,16 @@ class Lamp:
     confidence: float
 
 
-class LightDetector:
+class LightDetector(HsvDetector):
     def __init__(self, min_saturation: int = 120, min_value: int = 140, min_radius_px: float = 3.0,
                  max_width: int = 640) -> None:
+        super().__init__(max_width)
         self.min_saturation = min_saturation
         self.min_value = min_value
         self.min_radius_px = min_radius_px
-        self.max_width = max_width
-        self._cv2 = None
-
-    def setup(self) -> None:
-        self._cv2 = require_module('cv2', 'opencv-python-headless')
-
-    def close(self) -> None:
-        self._cv2 = None
 
     def detect(self, image: ImageArray) -> list[Lamp]:
-        cv2 = self._cv2
-        assert cv2 is not None, 'LightDetector.setup() was not called'
-        small, scale = downscale(cv2, image, self.max_width)
-        hsv = cv2.cvtColor(small, cv2.COLOR_RGB2HSV)
+        cv2, hsv, scale = self._hsv(image)
         h, s, v = hsv[..., 0], hsv[..., 1], hsv[..., 2]
         # Lit means among the brightest pixels of this frame, and bright in absolute terms too.
         v_thr = max(self.min_value, int(np.percentile(v, 99.5) * 0.7))

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from omni_ros.backends.cpu.deps import require_module
-from omni_ros.backends.cpu.imaging import downscale
+from omni_ros.backends.cpu.imaging import HsvDetector
 from omni_ros.types import ImageArray
 
 #            a  b  c  d  e  f  g
@@ -43,23 +42,13 @@ class Reading:
     box: tuple[int, int, int, int]  # x, y, w, h in the input image
 
 
-class SevenSegmentReader:
+class SevenSegmentReader(HsvDetector):
     def __init__(self, min_digit_height: int = 14, max_width: int = 640) -> None:
+        super().__init__(max_width)
         self.min_digit_height = min_digit_height
-        self.max_width = max_width
-        self._cv2 = None
-
-    def setup(self) -> None:
-        self._cv2 = require_module('cv2', 'opencv-python-headless')
-
-    def close(self) -> None:
-        self._cv2 = None
 
     def read(self, image: ImageArray) -> list[Reading]:
-        cv2 = self._cv2
-        assert cv2 is not None, 'SevenSegmentReader.setup() was not called'
-        small, scale = downscale(cv2, image, self.max_width)
-        hsv = cv2.cvtColor(small, cv2.COLOR_RGB2HSV)
+        cv2, hsv, scale = self._hsv(image)
         s, v = hsv[..., 1], hsv[..., 2]
         # The brightest small patch (a lone small "1" is a few dozen pixels; blurring drops single hot pixels).
         v_top = float(cv2.blur(v, (3, 3)).max())
