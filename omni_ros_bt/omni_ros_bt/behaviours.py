@@ -331,6 +331,20 @@ def _register(bb: py_trees.blackboard.Client, key: str | None, access: Access) -
         bb.register_key(key=key, access=access)
 
 
+def _require_one_of(name: str, what: str, value: str | None, key: str | None) -> None:
+    """A text comes either as a constant or from a blackboard key, never both or neither."""
+    if (value is None) == (key is None):
+        raise ValueError(f'{name}: pass exactly one of {what}="..." or {what}_key="bb_key"')
+
+
+def _text(bb: py_trees.blackboard.Client, value: str | None, key: str | None) -> str:
+    """The constant, or the string under ``key`` ('' when unset or not a string)."""
+    if key is None:
+        return value or ''
+    found = bb.get(key) if bb.exists(key) else None
+    return found if isinstance(found, str) else ''
+
+
 class WaitForWatch(ActionBehaviour[SetWatch.Goal]):
     """Sets a one-shot watch on omni_node and waits for it to trigger.
 
@@ -351,8 +365,7 @@ class WaitForWatch(ActionBehaviour[SetWatch.Goal]):
                  result_key: str | None = None, error_key: str | None = None,
                  wait_for_server_timeout_sec: float = 5.0, send_goal_timeout_sec: float = 5.0,
                  server_lost_timeout_sec: float = 3.0) -> None:
-        if (instruction is None) == (instruction_key is None):
-            raise ValueError(f'{name}: pass exactly one of instruction="..." or instruction_key="bb_key"')
+        _require_one_of(name, 'instruction', instruction, instruction_key)
         super().__init__(name, action_name, wait_for_server_timeout_sec=wait_for_server_timeout_sec,
                          send_goal_timeout_sec=send_goal_timeout_sec,
                          server_lost_timeout_sec=server_lost_timeout_sec, error_key=error_key)
@@ -371,10 +384,7 @@ class WaitForWatch(ActionBehaviour[SetWatch.Goal]):
         _register(self.blackboard, result_key, Access.WRITE)
 
     def _instruction(self) -> str:
-        if self.instruction_key is None:
-            return self.instruction or ''
-        value = self.blackboard.get(self.instruction_key) if self.blackboard.exists(self.instruction_key) else None
-        return value if isinstance(value, str) else ''
+        return _text(self.blackboard, self.instruction, self.instruction_key)
 
     def make_goal(self) -> SetWatch.Goal | None:
         self.event = None
@@ -438,8 +448,7 @@ class Ask(ActionBehaviour[AskAction.Goal]):
                  event_key: str | None = None, error_key: str | None = None,
                  wait_for_server_timeout_sec: float = 5.0, send_goal_timeout_sec: float = 5.0,
                  server_lost_timeout_sec: float = 3.0) -> None:
-        if (question is None) == (question_key is None):
-            raise ValueError(f'{name}: pass exactly one of question="..." or question_key="bb_key"')
+        _require_one_of(name, 'question', question, question_key)
         super().__init__(name, action_name, wait_for_server_timeout_sec=wait_for_server_timeout_sec,
                          send_goal_timeout_sec=send_goal_timeout_sec,
                          server_lost_timeout_sec=server_lost_timeout_sec, error_key=error_key)
@@ -455,12 +464,7 @@ class Ask(ActionBehaviour[AskAction.Goal]):
 
     def make_goal(self) -> AskAction.Goal | None:
         self.answer = None
-        if self.question_key is None:
-            text = self.question or ''
-        else:
-            value = self.blackboard.get(self.question_key) if self.blackboard.exists(self.question_key) else None
-            text = value if isinstance(value, str) else ''
-        text = text.strip()
+        text = _text(self.blackboard, self.question, self.question_key).strip()
         return AskAction.Goal(question=text, timeout=self.timeout) if text else None
 
     def invalid_goal_message(self) -> str:
