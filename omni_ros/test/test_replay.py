@@ -164,7 +164,7 @@ def test_options_and_bag_source(bag):
     source = replay.BagSource(bag, opts.topics, opts.remaps)
     assert source.topics == [replay.Topic('/audio', '/mic', 'omni_ros_interfaces/msg/AudioChunk')]
     assert source.first_stamp() == START_NS == source.start_ns
-    assert source.largest_message() == 1652  # one 800-sample block plus header
+    assert source.largest_message() == 1656  # one 800-sample block plus header and turn id
     assert all(isinstance(raw, bytes) for _, _, raw in source.messages())
     assert replay.message_class('sensor_msgs/msg/Image').__name__ == 'Image'
     with pytest.raises(replay.ReplayError, match='cannot import'):

@@ -23,7 +23,7 @@ from omni_ros.scenario.model import Scenario, load_scenario
 from omni_ros.scenario.render import render_audio, render_frame, to_s16le
 
 # Bump whenever rendering or bag layout changes, so cached bags are regenerated.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 IMAGE_FORMATS = ('raw', 'jpeg')
 STORAGES = ('mcap', 'sqlite3')
 JPEG_QUALITY = 90
@@ -82,7 +82,7 @@ def _messages(scn: Scenario, image_format: str) -> Iterator[tuple[str, int, str,
             data = pcm[where * 2:min(where + block, n_samples) * 2]
             yield audio_spec.topic, ns, bagtypes.AUDIO_CHUNK, AudioChunk(
                 header=_header(store, ns, audio_spec.frame_id), sample_rate=audio_spec.sample_rate,
-                channels=1, encoding='S16LE', data=np.frombuffer(data, np.uint8))
+                channels=1, encoding='S16LE', data=np.frombuffer(data, np.uint8), turn_id=0)
         else:
             typename, msg = _image_message(store, scn, where, ns, image_format)
             yield topic, ns, typename, msg
@@ -136,7 +136,10 @@ def cache_key(scn: Scenario, image_format: str = 'raw', storage: str = 'mcap') -
     """Content hash: the parsed scenario (not its file's comments), generator and renderer versions."""
     import PIL
 
-    text = '\n'.join((repr(scn), str(GENERATOR_VERSION), image_format, storage, np.__version__, PIL.__version__))
+    # The installed message definitions too: a bag written with an older AudioChunk would not deserialize.
+    msgs = ''.join(p.read_text() for p in sorted(bagtypes.interface_msg_dir().glob('*.msg')))
+    text = '\n'.join((repr(scn), str(GENERATOR_VERSION), image_format, storage, np.__version__, PIL.__version__,
+                      msgs))
     return hashlib.sha256(text.encode('utf-8')).hexdigest()[:16]
 
 
