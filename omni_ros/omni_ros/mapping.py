@@ -138,7 +138,7 @@ def msg_to_transcript(msg: TranscriptMsg) -> Transcript:
 
 def speech_to_msg(speech: Speech, encoding: str = 'S16LE', frame_id: str = '') -> AudioChunk:
     msg = AudioChunk(sample_rate=speech.sample_rate, channels=1, encoding=encoding,
-                     data=audio.encode_audio(speech.samples, encoding))
+                     data=audio.encode_audio(speech.samples, encoding), turn_id=speech.turn_id)
     msg.header.stamp = time_to_msg(speech.stamp)
     msg.header.frame_id = frame_id
     return msg
@@ -147,7 +147,8 @@ def speech_to_msg(speech: Speech, encoding: str = 'S16LE', frame_id: str = '') -
 def msg_to_speech(msg: AudioChunk) -> Speech:
     """Decode any AudioChunk to mono float32 at its own rate; raises ConversionError on bad data."""
     samples: FloatArray = audio.decode_audio(msg.encoding, msg.sample_rate, msg.channels, bytes(msg.data))
-    return Speech(samples=samples, sample_rate=msg.sample_rate, stamp=msg_to_time(msg.header.stamp))
+    return Speech(samples=samples, sample_rate=msg.sample_rate, stamp=msg_to_time(msg.header.stamp),
+                  turn_id=msg.turn_id)
 
 
 def goal_to_watch(goal: SetWatch.Goal, watch_id: str, instruction: str, created: float,

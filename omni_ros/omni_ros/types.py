@@ -141,11 +141,18 @@ class Transcript:
 
 @dataclass(frozen=True)
 class Speech:
-    """Speech audio produced for one chunk, float32 mono at ``sample_rate``."""
+    """Speech audio, float32 mono at ``sample_rate``.
+
+    From a backend: the piece produced for one chunk, ``stamp`` = that chunk's start, ``turn_id`` = the
+    assistant turn it belongs to and ``text`` = the words it voices (so the node can tell what was
+    actually played when the user cuts in). Published as speech output: ``stamp`` = playback time.
+    """
 
     samples: FloatArray
     sample_rate: int
     stamp: float
+    turn_id: int = 0
+    text: str = ''
 
 
 @dataclass
