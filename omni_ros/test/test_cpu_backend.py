@@ -184,7 +184,10 @@ def test_interrupt_drops_pending_speech(fresh: CpuBackend) -> None:
     fresh.ask(Question('q2', 'what colour is the light'))
     fresh.ask(Question('q3', 'what is the meaning of life'))
     first = fresh.feed(synth.chunks(np.zeros(16000, np.float32), [scene])[0])
-    assert first.speaking and len(first.speech[0].samples) == 16000  # more than a second queued
+    assert first.speaking and sum(len(s.samples) for s in first.speech) == 16000  # more than a second queued
+    # One piece per answer turn, each tagged with its turn and the words it voices.
+    assert [s.turn_id for s in first.speech] == sorted({s.turn_id for s in first.speech})
+    assert all(s.turn_id > 0 for s in first.speech) and first.speech[0].text
     fresh.interrupt(InterruptMode.FORCE_LISTEN)
     second = fresh.feed(Chunk(1, 1.0, 1.0, 16000, np.zeros(16000, np.float32), ()))
     assert not second.speaking and second.speech == []

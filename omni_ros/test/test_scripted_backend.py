@@ -173,6 +173,10 @@ def test_long_speech_spreads_over_chunks(timeline_file, tmp_path):
     assert [out.speaking for out in outs] == [True] * 5 + [False] * 2
     whole = np.concatenate([s.samples for out in outs for s in out.speech])
     assert np.array_equal(whole, synthesize('one two three four five six seven eight nine ten', 4.0))
+    # Each piece says which turn it belongs to and which words it voices, in order, each word once.
+    pieces = [s for out in outs for s in out.speech]
+    assert {s.turn_id for s in pieces} == {1}
+    assert [s.text for s in pieces] == ['one two', 'three four', 'five six', 'seven eight', 'nine ten']
 
 
 @pytest.mark.parametrize('mode', [InterruptMode.BREAK, InterruptMode.FORCE_LISTEN])

@@ -23,16 +23,16 @@ from __future__ import annotations
 
 import collections
 import zlib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from omni_ros.backends.speaking import SpeechQueue, Utterance
 from omni_ros.errors import BackendError, BackendSetupError, ConfigError, WatchRejectedError
 from omni_ros.options import OptionSpec, resolve
 from omni_ros.types import (BackendOutput, Chunk, Event, EventKind, FloatArray, InterruptMode, Modality,
-                            Question, Speaker, Speech, StreamSpec, Transcript, Watch)
+                            Question, Speaker, StreamSpec, Transcript, Watch)
 
 SPEECH_SAMPLE_RATE = 24000
 DEFAULT_SCENARIO = 'crossing'
@@ -70,19 +70,6 @@ def synthesize(text: str, words_per_second: float, sample_rate: int = SPEECH_SAM
     return (0.3 * out / peak if peak > 0 else out).astype(np.float32)
 
 
-@dataclass
-class _Utterance:
-    turn_id: int
-    text: str
-    samples: FloatArray
-    played: int = 0  # samples already handed out
-
-    def played_text(self) -> str:
-        """The words already spoken (proportionally to the samples played)."""
-        words = self.text.split()
-        return ' '.join(words[:int(len(words) * self.played / max(len(self.samples), 1))])
-
-
 class ScriptedBackend:
     """Backend that follows a YAML timeline (see the module docstring)."""
 
@@ -103,8 +90,8 @@ class ScriptedBackend:
         self._in_session = False
         self._watches: tuple[Watch, ...] = ()
         self._questions: collections.deque[Question] = collections.deque()
-        self._speech: collections.deque[_Utterance] = collections.deque()
-        self._cut_off: list[_Utterance] = []  # interrupted utterances to report on the next chunk
+        self._speech = SpeechQueue(SPEECH_SAMPLE_RATE)
+        self._cut_off: list[Utterance] = []  # interrupted utterances to report on the next chunk
         self._stream_start: float | None = None
         self._next_line = 0
         self._turn_id = 0
@@ -141,7 +128,7 @@ class ScriptedBackend:
 
     def stop_session(self) -> None:
         self._in_session = False
-        self._speech.clear()
+        self._speech.drop()
         self._cut_off.clear()
         self._questions.clear()
         self._stream_start = None
@@ -161,21 +148,19 @@ class ScriptedBackend:
 
     def interrupt(self, mode: InterruptMode) -> None:
         # Both modes stop talking at once: there is no model turn to keep listening within.
-        self._cut_off.extend(self._speech)
-        self._speech.clear()
+        self._cut_off.extend(self._speech.drop())
 
     # -- streaming --------------------------------------------------------------------------------
 
     def _restart_stream(self) -> None:
         self._stream_start = None
         self._next_line = 0
-        self._cut_off.extend(self._speech)  # said (transcribed) but no longer played: report it cut off
-        self._speech.clear()
+        self._cut_off.extend(self._speech.drop())  # said (transcribed) but no longer played: report it cut off
 
     def _say(self, text: str, chunk: Chunk, out: BackendOutput) -> None:
         self._turn_id += 1
         out.transcripts.append(Transcript(Speaker.ASSISTANT, text, self._turn_id, chunk.start, final=True))
-        self._speech.append(_Utterance(self._turn_id, text, synthesize(text, float(self._options['speech_rate']))))
+        self._speech.say(self._turn_id, text, synthesize(text, float(self._options['speech_rate'])))
 
     def feed(self, chunk: Chunk) -> BackendOutput:
         if self._timeline is None:
@@ -216,22 +201,6 @@ class ScriptedBackend:
                                         modality=line.modality))
             self._say(line.say, chunk, out)
 
-        out.speech = self._speech_for(chunk)
+        out.speech = self._speech.take(chunk.duration, chunk.start)
         out.speaking = bool(out.speech) or bool(self._speech)
         return out
-
-    def _speech_for(self, chunk: Chunk) -> list[Speech]:
-        """The next chunk-length piece of pending speech (utterances back to back)."""
-        wanted = int(round(chunk.duration * SPEECH_SAMPLE_RATE))
-        pieces = []
-        while wanted > 0 and self._speech:
-            utterance = self._speech[0]
-            piece = utterance.samples[utterance.played:utterance.played + wanted]
-            utterance.played += len(piece)
-            wanted -= len(piece)
-            pieces.append(piece)
-            if utterance.played >= len(utterance.samples):
-                self._speech.popleft()
-        if not pieces:
-            return []
-        return [Speech(np.concatenate(pieces).astype(np.float32), SPEECH_SAMPLE_RATE, chunk.start)]

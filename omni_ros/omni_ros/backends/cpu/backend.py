@@ -35,10 +35,11 @@ from omni_ros.backends.cpu.sound_events import SoundEventDetector
 from omni_ros.backends.cpu.tts import FliteTts
 from omni_ros.backends.cpu.utterances import UtteranceSegmenter
 from omni_ros.backends.cpu.vad import FRAME, SileroVad
+from omni_ros.backends.speaking import SpeechQueue
 from omni_ros.errors import BackendError, WatchRejectedError
 from omni_ros.options import resolve
 from omni_ros.types import (
-    BackendOutput, Chunk, Event, EventKind, InterruptMode, Modality, Question, Speaker, Speech, StreamSpec,
+    BackendOutput, Chunk, Event, EventKind, InterruptMode, Modality, Question, Speaker, StreamSpec,
     Transcript, Watch, WatchSource)
 
 log = logging.getLogger(__name__)
@@ -77,7 +78,7 @@ class CpuBackend:
         self._own_spoken: set[str] = set()  # spoken watches the node has not adopted yet
         self._adopted: set[str] = set()
         self._questions: list[_PendingQuestion] = []
-        self._speech_queue: collections.deque[np.ndarray] = collections.deque()
+        self._speech_queue = SpeechQueue(o['tts_sample_rate'])
         self._heard: collections.deque[SoundEvent] = collections.deque()
         self._turn = 0
         self._spoken_count = 0
@@ -116,13 +117,13 @@ class CpuBackend:
         for part in reversed(self._parts):
             part.close()
         self._ready = False
-        self._speech_queue.clear()
+        self._speech_queue.drop()
 
     def start_session(self) -> None:
         self._reset_stream()
 
     def stop_session(self) -> None:
-        self._speech_queue.clear()
+        self._speech_queue.drop()
         self._questions.clear()
 
     def _reset_stream(self) -> None:
@@ -175,7 +176,7 @@ class CpuBackend:
 
     def interrupt(self, mode: InterruptMode) -> None:
         # Both modes stop talking now: the user is speaking (FORCE_LISTEN) or the turn is cancelled (BREAK).
-        self._speech_queue.clear()
+        self._speech_queue.drop()
 
     # -- per chunk -----------------------------------------------------------------------------------
     def feed(self, chunk: Chunk) -> BackendOutput:
@@ -368,27 +369,15 @@ class CpuBackend:
             return
         try:
             with _timed(self, 'tts'):
-                self._speech_queue.append(self._tts.synthesize(text))
+                self._speech_queue.say(self._turn, text, self._tts.synthesize(text))
         except BackendError as exc:
             log.warning('speech output skipped: %s', exc)  # the event and transcript still go out
 
     def _play(self, chunk: Chunk, out: BackendOutput) -> None:
         """Hand out at most one chunk of queued speech, so interrupt() can still cut the rest."""
-        if self._tts is None or not self._speech_queue:
-            return
-        budget = int(round(chunk.duration * self._tts.sample_rate))
-        pieces = []
-        while budget > 0 and self._speech_queue:
-            head = self._speech_queue[0]
-            take = head[:budget]
-            pieces.append(take)
-            budget -= len(take)
-            if len(take) == len(head):
-                self._speech_queue.popleft()
-            else:
-                self._speech_queue[0] = head[len(take):]
-        out.speech.append(Speech(np.concatenate(pieces).astype(np.float32), self._tts.sample_rate, chunk.start))
-        out.speaking = True
+        if self._speech_queue:
+            out.speech.extend(self._speech_queue.take(chunk.duration, chunk.start))
+            out.speaking = True
 
 
 def missing_dependencies(options: Mapping[str, Any]) -> list[str]:

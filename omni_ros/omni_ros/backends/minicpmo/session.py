@@ -271,7 +271,8 @@ class DuplexSessionBackend:
             self._turn_text += result.text or ''
             if result.speech is not None and result.speech.size:
                 out.speech.append(Speech(samples=np.asarray(result.speech, dtype=np.float32),
-                                         sample_rate=result.speech_rate, stamp=stamp))
+                                         sample_rate=result.speech_rate, stamp=stamp, turn_id=self._turn_id,
+                                         text=strip_tags(result.text or '')))
             if result.end_of_turn:
                 self._close_turn(out, stamp, interrupted=False)
             elif result.text:
