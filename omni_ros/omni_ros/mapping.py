@@ -12,12 +12,12 @@ from typing import Mapping, TypeVar
 from builtin_interfaces.msg import Duration as DurationMsg
 from builtin_interfaces.msg import Time as TimeMsg
 from omni_ros_interfaces.action import SetWatch
-from omni_ros_interfaces.msg import AudioChunk, ProactiveEvent, Transcript as TranscriptMsg, WatchInfo
+from omni_ros_interfaces.msg import AudioChunk, ProactiveEvent, SpeechInterrupt, Transcript as TranscriptMsg, WatchInfo
 
 from omni_ros import audio, cdr, imaging
 from omni_ros.errors import MappingError
 from omni_ros.types import (Event, EventKind, FloatArray, ImageArray, LazyFrame, Modality, Speaker, Speech,
-                            Transcript, Watch, WatchSource)
+                            SpeechInterruption, Transcript, Watch, WatchSource)
 
 K = TypeVar('K')
 V = TypeVar('V')
@@ -149,6 +149,16 @@ def msg_to_speech(msg: AudioChunk) -> Speech:
     samples: FloatArray = audio.decode_audio(msg.encoding, msg.sample_rate, msg.channels, bytes(msg.data))
     return Speech(samples=samples, sample_rate=msg.sample_rate, stamp=msg_to_time(msg.header.stamp),
                   turn_id=msg.turn_id)
+
+
+def interruption_to_msg(interruption: SpeechInterruption) -> SpeechInterrupt:
+    msg = SpeechInterrupt(turn_id=interruption.turn_id, reason=interruption.reason)
+    msg.header.stamp = time_to_msg(interruption.stamp)
+    return msg
+
+
+def msg_to_interruption(msg: SpeechInterrupt) -> SpeechInterruption:
+    return SpeechInterruption(turn_id=msg.turn_id, stamp=msg_to_time(msg.header.stamp), reason=msg.reason)
 
 
 def goal_to_watch(goal: SetWatch.Goal, watch_id: str, instruction: str, created: float,

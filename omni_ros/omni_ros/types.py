@@ -155,6 +155,15 @@ class Speech:
     text: str = ''
 
 
+@dataclass(frozen=True)
+class SpeechInterruption:
+    """Players must stop: drop queued speech of turn ``turn_id`` and earlier ones (SpeechInterrupt msg)."""
+
+    turn_id: int
+    stamp: float  # input time playback stopped
+    reason: str
+
+
 @dataclass
 class BackendOutput:
     """What a backend produced for one chunk."""

@@ -5,7 +5,8 @@ import pytest
 
 from omni_ros import mapping
 from omni_ros.errors import MappingError
-from omni_ros.types import Event, EventKind, Modality, Speaker, Speech, Transcript, Watch, WatchSource
+from omni_ros.types import (Event, EventKind, Modality, Speaker, Speech, SpeechInterruption, Transcript, Watch,
+                            WatchSource)
 from omni_ros_interfaces.action import SetWatch
 from omni_ros_interfaces.msg import ProactiveEvent
 
@@ -51,11 +52,16 @@ def test_transcript_round_trip() -> None:
 @pytest.mark.parametrize('encoding', ['S16LE', 'F32LE'])
 def test_speech_round_trip(encoding: str) -> None:
     samples = (0.5 * np.sin(np.linspace(0, 20, 2400))).astype(np.float32)
-    msg = mapping.speech_to_msg(Speech(samples, 24000, 3.0), encoding)
-    assert msg.sample_rate == 24000 and msg.channels == 1 and msg.encoding == encoding
+    msg = mapping.speech_to_msg(Speech(samples, 24000, 3.0, turn_id=7), encoding)
+    assert msg.sample_rate == 24000 and msg.channels == 1 and msg.encoding == encoding and msg.turn_id == 7
     back = mapping.msg_to_speech(msg)
-    assert back.sample_rate == 24000 and back.stamp == 3.0
+    assert back.sample_rate == 24000 and back.stamp == 3.0 and back.turn_id == 7
     np.testing.assert_allclose(back.samples, samples, atol=1e-4)
+
+
+def test_interruption_round_trip() -> None:
+    interruption = SpeechInterruption(turn_id=4, stamp=12.25, reason='barge_in')
+    assert mapping.msg_to_interruption(mapping.interruption_to_msg(interruption)) == interruption
 
 
 def test_goal_and_watch_info_mapping() -> None:
