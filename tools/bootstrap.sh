@@ -2,7 +2,7 @@
 # Installs everything omni_ros needs on a fresh Debian 12 / Python 3.11 machine without a ROS install:
 #   1. Debian packages from requirements/apt.txt that are missing,
 #   2. a virtual environment (.venv) with ROS 2 Kilted from PyPI wheels and the pinned Python deps,
-#   3. omni_ros_interfaces built with CMake and installed into that environment,
+#   3. omni_ros_interfaces (and a test copy of audio_common_msgs) built with CMake into that environment,
 #   4. omni_ros and omni_ros_bt installed into it (editable, so source edits need no reinstall).
 # The MiniCPM-o test stack (CPU torch, transformers) is installed too, for the adapter's tests only:
 # the CPU backend never imports it (a test checks).
@@ -56,21 +56,23 @@ install_venv() {
   mark_done pip "$h"
 }
 
+# Builds the ament_cmake interface package in folder $2 with plain CMake into the venv; $1 names its
+# stamp and logs. Rebuilt when the folder, the shared CMake fix or the ROS pins change.
 build_interfaces() {
-  local h
-  h=$(inputs_hash omni_ros_interfaces requirements/ros-kilted.txt)
-  up_to_date interfaces "$h" && return
-  log "building omni_ros_interfaces (about 30 s)"
+  local name=$1 src=$2 dir=$build/$(basename "$2") h
+  h=$(inputs_hash "$src" omni_ros_interfaces/cmake requirements/ros-kilted.txt)
+  up_to_date "$name" "$h" && return
+  log "building $src (about 30 s)"
   mkdir -p "$build"
   touch "$build/COLCON_IGNORE"
-  cmake -S "$root/omni_ros_interfaces" -B "$build/omni_ros_interfaces" -DCMAKE_INSTALL_PREFIX="$venv" \
-    -DPython3_EXECUTABLE="$venv/bin/python" -DBUILD_TESTING=OFF > "$build/interfaces-configure.log" 2>&1 \
-    || { tail -30 "$build/interfaces-configure.log" >&2; exit 1; }
-  cmake --build "$build/omni_ros_interfaces" -j "$(nproc)" > "$build/interfaces-build.log" 2>&1 \
-    || { tail -30 "$build/interfaces-build.log" >&2; exit 1; }
-  cmake --install "$build/omni_ros_interfaces" > "$build/interfaces-install.log" 2>&1 \
-    || { tail -30 "$build/interfaces-install.log" >&2; exit 1; }
-  mark_done interfaces "$h"
+  cmake -S "$root/$src" -B "$dir" -DCMAKE_INSTALL_PREFIX="$venv" \
+    -DPython3_EXECUTABLE="$venv/bin/python" -DBUILD_TESTING=OFF > "$build/$name-configure.log" 2>&1 \
+    || { tail -30 "$build/$name-configure.log" >&2; exit 1; }
+  cmake --build "$dir" -j "$(nproc)" > "$build/$name-build.log" 2>&1 \
+    || { tail -30 "$build/$name-build.log" >&2; exit 1; }
+  cmake --install "$dir" > "$build/$name-install.log" 2>&1 \
+    || { tail -30 "$build/$name-install.log" >&2; exit 1; }
+  mark_done "$name" "$h"
 }
 
 install_omni_ros() {
@@ -87,5 +89,8 @@ install_omni_ros() {
 
 install_apt
 install_venv
-build_interfaces
+build_interfaces interfaces omni_ros_interfaces
+# A test copy of the released audio_common_msgs (omni_ros/test/interfaces/README.md), for the tests of
+# that input; a ROS install uses the real package instead.
+build_interfaces test-audio-common-msgs omni_ros/test/interfaces/audio_common_msgs
 install_omni_ros

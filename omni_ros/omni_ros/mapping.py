@@ -7,7 +7,7 @@ new core enum member fails loudly instead of being published as a wrong constant
 from __future__ import annotations
 
 import math
-from typing import Mapping, TypeVar
+from typing import TYPE_CHECKING, Mapping, TypeVar
 
 from builtin_interfaces.msg import Duration as DurationMsg
 from builtin_interfaces.msg import Time as TimeMsg
@@ -15,9 +15,13 @@ from omni_ros_interfaces.action import SetWatch
 from omni_ros_interfaces.msg import AudioChunk, ProactiveEvent, SpeechInterrupt, Transcript as TranscriptMsg, WatchInfo
 
 from omni_ros import audio, cdr, imaging
-from omni_ros.errors import MappingError
+from omni_ros.audio_io import PcmBlock
+from omni_ros.errors import ConversionError, MappingError
 from omni_ros.types import (Event, EventKind, FloatArray, ImageArray, LazyFrame, Modality, Speaker, Speech,
                             SpeechInterruption, Transcript, Watch, WatchSource)
+
+if TYPE_CHECKING:  # optional package: imported at run time only where its messages are built
+    from audio_common_msgs.msg import AudioDataStamped, AudioInfo
 
 K = TypeVar('K')
 V = TypeVar('V')
@@ -206,3 +210,65 @@ def serialized_image_to_frame(raw: bytes, compressed: bool, *, max_pixels: int) 
                                     max_pixels=max_pixels)
 
     return LazyFrame(stamp=stamp, decode=decode)
+
+
+# -- Audio I/O: microphone blocks, and audio_common_msgs input --------------------------------------
+
+def pcm_to_msg(block: PcmBlock, frame_id: str = '') -> AudioChunk:
+    """A captured microphone block as published (turn_id 0: not speech output)."""
+    msg = AudioChunk(sample_rate=block.sample_rate, channels=block.channels, encoding=block.encoding,
+                     data=block.data)
+    msg.header.stamp = time_to_msg(block.stamp)
+    msg.header.frame_id = frame_id
+    return msg
+
+
+def msg_to_pcm(msg: AudioChunk) -> PcmBlock:
+    """The block's bytes as they are; ``msg_to_speech`` decodes and validates them."""
+    return PcmBlock(stamp=msg_to_time(msg.header.stamp), sample_rate=msg.sample_rate, channels=msg.channels,
+                    encoding=msg.encoding, data=bytes(msg.data))
+
+
+# AudioInfo.coding_format values (compared lower-case). audio_capture sends 'wave' for raw PCM.
+_RAW_CODINGS = ('wave', 'wav', 'raw', 'pcm')
+_COMPRESSED_CODINGS = ('mp3', 'opus', 'vorbis', 'ogg', 'flac', 'aac', 'speex', 'amr')
+_RAW_CAPTURE_HINT = ("configure audio_capture for raw audio: parameters format: wave and sample_format: S16LE "
+                     "(e.g. -p format:=wave -p sample_format:=S16LE), or publish omni_ros_interfaces/AudioChunk")
+
+
+def audio_data_to_speech(msg: AudioDataStamped, info: AudioInfo | None) -> Speech:
+    """audio_common_msgs input (e.g. from audio_capture) to mono float32, like ``msg_to_speech``.
+
+    ``info`` is the latest AudioInfo from the capture node's info topic. Raises ConversionError when it
+    is missing, names a compressed or unknown coding, or does not match the data (rate, channels,
+    sample format, byte count).
+    """
+    if info is None:
+        raise ConversionError('no audio_common_msgs/AudioInfo received yet, so the format of the audio is '
+                              "unknown: audio_capture publishes it on 'audio_info' (remap it to this node's "
+                              'audio info topic)')
+    coding = info.coding_format.strip().lower()
+    if coding not in _RAW_CODINGS:
+        kind = 'compressed' if coding in _COMPRESSED_CODINGS else 'unknown'
+        raise ConversionError(f'audio_common audio has {kind} coding_format {info.coding_format!r}; omni_ros '
+                              f'reads raw PCM only: {_RAW_CAPTURE_HINT}')
+    if info.sample_format not in audio.SUPPORTED_AUDIO_ENCODINGS:
+        raise ConversionError(f'audio_common sample_format {info.sample_format!r} is not supported (use '
+                              f"{' or '.join(audio.SUPPORTED_AUDIO_ENCODINGS)}): {_RAW_CAPTURE_HINT}")
+    samples = audio.decode_audio(info.sample_format, info.sample_rate, info.channels, bytes(msg.audio.data))
+    return Speech(samples=samples, sample_rate=info.sample_rate, stamp=msg_to_time(msg.header.stamp))
+
+
+def speech_to_audio_data(speech: Speech, encoding: str = 'S16LE',
+                         frame_id: str = '') -> tuple[AudioDataStamped, AudioInfo]:
+    """Mono speech as audio_common raw ('wave') audio and the AudioInfo that describes it."""
+    from audio_common_msgs.msg import AudioData, AudioDataStamped, AudioInfo
+
+    data = audio.encode_audio(speech.samples, encoding)
+    msg = AudioDataStamped(audio=AudioData(data=data))
+    msg.header.stamp = time_to_msg(speech.stamp)
+    msg.header.frame_id = frame_id
+    bits = 8 * len(data) // max(1, speech.samples.size)
+    info = AudioInfo(channels=1, sample_rate=speech.sample_rate, sample_format=encoding,
+                     bitrate=bits * speech.sample_rate, coding_format='wave')
+    return msg, info
