@@ -11,6 +11,7 @@ from typing import Any, Mapping
 from omni_ros.errors import ConfigError
 from omni_ros.imaging import DEFAULT_MAX_PIXELS
 from omni_ros.options import OptionSpec, resolve
+from omni_ros.speech import OPTIONS as SPEECH_OPTIONS
 
 NODE_OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec('backend', 'auto', "model backend: 'auto' (MiniCPM-o when configured with weights and a GPU, "
@@ -49,6 +50,9 @@ NODE_OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec('error_log_period', 5.0, 'the same input error is logged at most once per this many seconds',
                minimum=0.0, maximum=3600.0),
 )
+
+# Groups of node parameters declared as '<group>.<option>' (backend options are declared the same way).
+SECTIONS: dict[str, tuple[OptionSpec, ...]] = {'speech': SPEECH_OPTIONS}
 
 
 @dataclass(frozen=True)

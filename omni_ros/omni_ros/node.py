@@ -32,14 +32,15 @@ from sensor_msgs.msg import CompressedImage, Image
 
 from omni_ros import backends, mapping
 from omni_ros.actions import GoalSupervisor, goal_uuid
-from omni_ros.config import NODE_OPTIONS, NodeConfig
+from omni_ros.config import NODE_OPTIONS, SECTIONS, NodeConfig
 from omni_ros.errors import BackendSetupError, ConfigError, ConversionError, OmniError, WatchRejectedError
 from omni_ros.options import OptionSpec
 from omni_ros.pipeline import PendingQuestion, Pipeline
-from omni_ros.types import Event, Question, Speech, StreamSpec, Transcript
+from omni_ros.speech import SpeechConfig, SpeechOutput
+from omni_ros.types import Event, Question, Speech, SpeechInterruption, StreamSpec, Transcript
 from omni_ros.watches import Stopwatch, WatchState, WatchTable, normalize_instruction, standing_watches
 from omni_ros_interfaces.action import Ask, SetWatch
-from omni_ros_interfaces.msg import AudioChunk, OmniState, ProactiveEvent
+from omni_ros_interfaces.msg import AudioChunk, OmniState, ProactiveEvent, SpeechInterrupt
 from omni_ros_interfaces.msg import Transcript as TranscriptMsg
 from omni_ros_interfaces.srv import ListWatches
 
@@ -51,6 +52,7 @@ _OUTPUT_QOS = QoSProfile(depth=50)
 _AUDIO_QOS = QoSProfile(depth=200, reliability=qos_profile_sensor_data.reliability,
                         durability=qos_profile_sensor_data.durability)
 _GOAL_PERIOD = 0.1  # s between checks of waiting goals: feedback, cancel, timeout, outcome
+_SPEECH_PERIOD = 0.02  # s between releases of speech blocks: well under a block and the lead
 
 
 class OmniNode(LifecycleNode):
@@ -58,6 +60,8 @@ class OmniNode(LifecycleNode):
         super().__init__('omni_node', **kwargs)
         self._specs: dict[str, OptionSpec] = {}
         self._declare(NODE_OPTIONS, prefix='')
+        for section, options in SECTIONS.items():
+            self._declare(options, prefix=f'{section}.')
         for name in backends.BUILTIN:
             try:
                 options = backends.backend_options(name)
@@ -71,6 +75,7 @@ class OmniNode(LifecycleNode):
         self.backend_name = ''
         self._backend: backends.Backend | None = None
         self._pipeline: Pipeline | None = None
+        self._speech_out: SpeechOutput | None = None
         self.watches = WatchTable()
         self._active = False
         self._run_token = secrets.token_hex(4)
@@ -155,6 +160,7 @@ class OmniNode(LifecycleNode):
     def _configure(self) -> TransitionCallbackReturn:
         try:
             config = NodeConfig.from_values(self._values(''))
+            speech_config = SpeechConfig.from_values(self._values('speech.'))
             name = backends.resolve_backend(config.backend, lambda n: self._values(f'{n}.'))
             backend = backends.create_backend(name, self._values(f'{name}.'))
         except ConfigError as error:
@@ -175,6 +181,7 @@ class OmniNode(LifecycleNode):
             self.get_logger().error(f"configure failed: a standing watch was rejected: {error}")
             return TransitionCallbackReturn.FAILURE
         self.config, self.backend_name, self._backend, self._backend_error = config, name, backend, ''
+        self._speech_out = SpeechOutput(speech_config)
         self.watches.default_cooldown = config.default_cooldown
         # Configure starts from an empty table (cleanup ended every watch), so standing ones come back.
         for watch in standing_watches(list(config.standing_watches), self._now()):
@@ -190,6 +197,7 @@ class OmniNode(LifecycleNode):
             'events': pub(ProactiveEvent, 'events', _OUTPUT_QOS),
             'transcript': pub(TranscriptMsg, 'transcript', _OUTPUT_QOS),
             'speech': pub(AudioChunk, 'speech', _OUTPUT_QOS),
+            'speech/interrupt': pub(SpeechInterrupt, 'speech/interrupt', _OUTPUT_QOS),
             'state': pub(OmniState, 'state', 10),
         }
         self._diagnostics_timer.timer_period_ns = int(config.diagnostics_period * 1e9)
@@ -198,7 +206,8 @@ class OmniNode(LifecycleNode):
         return TransitionCallbackReturn.SUCCESS
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
-        assert self.config is not None and self._pipeline is not None
+        assert self.config is not None and self._pipeline is not None and self._speech_out is not None
+        self._speech_out.begin_session()
         try:
             self._pipeline.start()
         except OmniError as error:
@@ -216,6 +225,7 @@ class OmniNode(LifecycleNode):
                 AudioChunk, 'audio', self._on_audio, _AUDIO_QOS))
         self._timers_ = [
             self.create_timer(0.05, self._poll, clock=self._steady),
+            self.create_timer(_SPEECH_PERIOD, self._release_speech, clock=self._steady),
             self.create_timer(config.state_period, self._publish_state, clock=self._steady),
         ]
         self._active = True
@@ -225,6 +235,7 @@ class OmniNode(LifecycleNode):
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
         self._stop_streams()
+        self._cut_speech(self._now(), 'deactivated')  # players must not go on with queued speech
         return super().on_deactivate(state)
 
     def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
@@ -266,6 +277,7 @@ class OmniNode(LifecycleNode):
         """Stop everything and end every action watch with ``reason`` (never drop a goal silently)."""
         if self._active:
             self._stop_streams()
+            self._cut_speech(self._now(), reason)
         self.watches.remove_where(lambda _: True, reason)
         self._goals.abort_questions(reason)
         for pub in self._publishers_.values():
@@ -273,7 +285,7 @@ class OmniNode(LifecycleNode):
         self._publishers_ = {}
         if self._backend is not None:
             self._backend.shutdown()
-        self._backend, self._pipeline = None, None
+        self._backend, self._pipeline, self._speech_out = None, None, None
 
     # -- input --------------------------------------------------------------------------------------
     def _input_error(self, what: str, error: Exception) -> None:
@@ -329,11 +341,32 @@ class OmniNode(LifecycleNode):
         self._publish('events', mapping.event_to_msg(event, event_id, self._now()))
 
     def transcript(self, transcript: Transcript) -> None:
-        self._publish('transcript', mapping.transcript_to_msg(transcript))
+        out = self._speech_out
+        published = out.transcript(transcript) if out is not None else None
+        if published is not None:
+            self._publish('transcript', mapping.transcript_to_msg(published))
 
     def speech(self, speech: Speech) -> None:
-        assert self.config is not None
-        self._publish('speech', mapping.speech_to_msg(speech, self.config.speech_encoding))
+        out = self._speech_out
+        if out is not None:
+            out.add(speech, self._now())
+
+    def _release_speech(self) -> None:
+        out, config = self._speech_out, self.config
+        if out is None or config is None:
+            return
+        for block in out.due(self._now()):
+            self._publish('speech', mapping.speech_to_msg(block, config.speech_encoding))
+
+    def _cut_speech(self, at: float, reason: str) -> None:
+        """Stop playback at input time ``at``: tell players, and report each cut turn as played."""
+        out = self._speech_out
+        cut = out.cut(at) if out is not None else None
+        if cut is None:
+            return
+        self._publish('speech/interrupt', mapping.interruption_to_msg(SpeechInterruption(cut.turn_id, at, reason)))
+        for transcript in cut.transcripts:
+            self._publish('transcript', mapping.transcript_to_msg(transcript))
 
     def backend_failed(self, error: Exception) -> None:
         self._backend_error = f'{type(error).__name__}: {error}'
@@ -349,7 +382,8 @@ class OmniNode(LifecycleNode):
             self._resets_logged = sync.resets
             self.get_logger().info(f'input stream restarted: {sync.last_reset_reason}')
         stats = self._pipeline.stats
-        msg = OmniState(mode=OmniState.MODE_SPEAKING if stats.speaking else OmniState.MODE_LISTENING,
+        speaking = stats.speaking or (self._speech_out is not None and self._speech_out.playing(self._now()))
+        msg = OmniState(mode=OmniState.MODE_SPEAKING if speaking else OmniState.MODE_LISTENING,
                         backend=self.backend_name, backlog=stats.backlog,
                         real_time_factor=float(stats.real_time_factor), chunks_processed=stats.chunks_processed,
                         chunks_skipped=stats.chunks_skipped, active_watches=len(self.watches))

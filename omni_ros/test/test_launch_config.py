@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from omni_ros import backends
-from omni_ros.config import NODE_OPTIONS
+from omni_ros.config import NODE_OPTIONS, SECTIONS
 
 PACKAGE = Path(__file__).resolve().parents[1]
 LAUNCH = PACKAGE / 'launch' / 'omni.launch.py'
@@ -19,6 +19,8 @@ PARAMS = PACKAGE / 'config' / 'omni_node.yaml'
 
 def declared_parameters() -> set[str]:
     names = {spec.name for spec in NODE_OPTIONS} | {'use_sim_time'}
+    for section, options in SECTIONS.items():
+        names |= {f'{section}.{spec.name}' for spec in options}
     for backend in backends.BUILTIN:
         names |= {f'{backend}.{spec.name}' for spec in backends.backend_options(backend)}
     return names
@@ -62,10 +64,12 @@ def test_params_file_sets_only_declared_parameters_with_valid_values() -> None:
         if name in specs:
             specs[name].validate(value)
         else:
-            backend, option = name.split('.', 1)
-            {s.name: s for s in backends.backend_options(backend)}[option].validate(value)
+            group, option = name.split('.', 1)
+            options = SECTIONS.get(group) or backends.backend_options(group)
+            {s.name: s for s in options}[option].validate(value)
     # Every node parameter is shown (and commented) in the params file users copy.
     assert {s.name for s in NODE_OPTIONS} <= set(params)
+    assert {f'{g}.{s.name}' for g, options in SECTIONS.items() for s in options} <= set(params)
 
 
 def test_launch_file_starts_an_installed_executable_of_this_package() -> None:

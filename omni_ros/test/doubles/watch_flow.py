@@ -225,10 +225,17 @@ def _run(ros_client: Any, node: processes.RosProcess, view: ModelView, log_dir: 
     finals = [m.text for m in out.transcripts if m.final and m.speaker == TranscriptMsg.SPEAKER_ASSISTANT]
     assert finals[:2] == [GREEN_TEXT, DING_TEXT], finals
     # The model's 24 kHz speech, one second per speaking unit (two for the green alert, one for the ding),
-    # published from the start of the alert's first unit.
-    wait_for(lambda: len(out.speech) >= 3, 5, 'the alerts\' speech on the speech topic')
+    # published in short blocks stamped with their playback time, which comes after the unit that said it.
+    wait_for(lambda: sum(len(m.data) for m in out.speech) >= 3 * 24000 * 2, 10,
+             'the alerts\' speech on the speech topic')
     spoken = [mapping.msg_to_speech(m) for m in out.speech]
-    assert [(s.sample_rate, s.samples.size) for s in spoken] == [(24000, 24000)] * 3
-    assert spoken[0].stamp == alert.stamp and spoken[2].stamp == ding_alert.stamp
+    assert {s.sample_rate for s in spoken} == {24000} and sum(s.samples.size for s in spoken) == 3 * 24000
+    assert all(0.08 <= s.samples.size / 24000 <= 0.24 for s in spoken), [s.samples.size for s in spoken]
+    turns = sorted({s.turn_id for s in spoken})
+    assert len(turns) == 2, turns
+    green_blocks = [s for s in spoken if s.turn_id == turns[0]]
+    ding_blocks = [s for s in spoken if s.turn_id == turns[1]]
+    assert sum(s.samples.size for s in green_blocks) == 2 * 24000
+    assert green_blocks[0].stamp > alert.stamp and ding_blocks[0].stamp > ding_alert.stamp
     assert view.violations() == [], 'the model recorded API violations'
     assert 'failed on a unit' not in node.output(), 'the backend failed on a unit'
