@@ -41,6 +41,8 @@ setup(
             'omni_replay = omni_ros.tools.replay:main',
             'omni_make_scenario = omni_ros.tools.make_scenario:main',
             'omni_eval = omni_ros.tools.evaluate:main',
+            'omni_mic = omni_ros.mic_node:main',
+            'omni_speaker = omni_ros.speaker_node:main',
         ],
     },
 )

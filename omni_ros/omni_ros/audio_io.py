@@ -169,9 +169,8 @@ class PlaybackStats:
 
 @dataclass
 class _Run:
-    """Device-rate samples of one turn starting at timeline index ``start``."""
+    """Device-rate samples starting at timeline index ``start``."""
 
-    turn_id: int
     start: int
     samples: FloatArray
 
@@ -220,12 +219,6 @@ class Player:
     def _index(self, t: float) -> int:
         return round((t - self._anchor) * self.sample_rate)
 
-    @property
-    def queued_seconds(self) -> float:
-        with self._lock:
-            end = max((r.end for t in self._turns.values() for r in t.runs), default=self._cursor)
-            return max(0, end - self._cursor) / self.sample_rate
-
     def add(self, speech: Speech) -> bool:
         """Queue a block of ``speech.turn_id`` for playback at ``speech.stamp`` (+ jitter delay).
 
@@ -252,7 +245,7 @@ class Player:
                     turn = self._new_turn(speech.turn_id, speech.sample_rate, speech.stamp, start)
                 else:
                     # A new stretch of the same turn: place the held-back tail of the previous one first.
-                    self._place(speech.turn_id, turn, turn.resampler.flush())
+                    self._place(turn, turn.resampler.flush())
                     if turn.source_rate != speech.sample_rate:
                         turn.resampler = StreamResampler(speech.sample_rate, self.sample_rate)
                         turn.source_rate = speech.sample_rate
@@ -265,7 +258,7 @@ class Player:
                 self.stats.late += 1
                 self.stats.late_seconds = max(self.stats.late_seconds, late)
             turn.next_stamp = speech.stamp + speech.samples.size / speech.sample_rate
-            self._place(speech.turn_id, turn, turn.resampler.process(speech.samples))
+            self._place(turn, turn.resampler.process(speech.samples))
             self.stats.blocks += 1
             return True
 
@@ -277,9 +270,9 @@ class Player:
                 del self._turns[old]
         return turn
 
-    def _place(self, turn_id: int, turn: _Turn, samples: FloatArray) -> None:
+    def _place(self, turn: _Turn, samples: FloatArray) -> None:
         if samples.size:
-            turn.runs.append(_Run(turn_id, turn.next_index, samples))
+            turn.runs.append(_Run(turn.next_index, samples))
             turn.next_index += samples.size
 
     def interrupt(self, interruption: SpeechInterruption) -> float:
@@ -310,6 +303,10 @@ class Player:
             start, end = self._cursor, self._cursor + frames
             played = 0
             for turn in self._turns.values():
+                if turn.next_index <= end and turn.resampler.lag_seconds > 0:
+                    # The turn's audio runs out in this buffer: the resampler's held-back last samples
+                    # are due now (a later block of the turn is then late and restarts it).
+                    self._place(turn, turn.resampler.flush())
                 for run in turn.runs:
                     a, b = max(run.start, start), min(run.end, end)
                     if a < b:
@@ -320,11 +317,3 @@ class Player:
             self.stats.played_seconds += played / self.sample_rate
         np.clip(mix, -1.0, 1.0, out=mix)  # overlapping turns are mixed
         out[:] = mix[:, None]
-
-    def clear(self) -> None:
-        """Forget all queued speech and turns (deactivate): a restarted publisher may reuse turn ids."""
-        with self._lock:
-            self._turns.clear()
-            self._stopped_turn = -1
-            self._started = False
-

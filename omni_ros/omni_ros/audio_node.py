@@ -1,0 +1,151 @@
+"""What omni_mic and omni_speaker share: a lifecycle node whose parameters come from one OptionSpec
+table (declared with descriptions, validated on every change), rate-limited input errors, and main().
+
+Lifecycle, as omni_node: configure validates the parameters and checks the sound device (a missing
+device fails the transition with the list of devices; the process stays up and can be configured
+again); activate opens and starts the stream and the topics; deactivate closes them.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from typing import Any, Callable
+
+import rclpy
+from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
+from rclpy.clock import Clock, ClockType
+from rclpy.executors import SingleThreadedExecutor
+from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
+from rclpy.parameter import Parameter
+from rclpy.signals import SignalHandlerOptions
+
+from omni_ros.errors import ConfigError
+from omni_ros.options import OptionSpec
+
+_ROS_TYPES = {bool: Parameter.Type.BOOL, int: Parameter.Type.INTEGER, float: Parameter.Type.DOUBLE,
+              str: Parameter.Type.STRING}
+
+
+class AudioNode(LifecycleNode):
+    def __init__(self, name: str, specs: tuple[OptionSpec, ...], **kwargs: Any) -> None:
+        super().__init__(name, **kwargs)
+        self._specs = {spec.name: spec for spec in specs}
+        for spec in specs:
+            descriptor = ParameterDescriptor(name=spec.name, description=spec.description,
+                                             type=_ROS_TYPES[type(spec.default)].value)
+            if spec.choices:
+                descriptor.additional_constraints = 'one of: ' + ', '.join(map(str, spec.choices))
+            self.declare_parameter(spec.name, spec.default, descriptor)
+        self.add_on_set_parameters_callback(self._validate_change)
+        self.steady = Clock(clock_type=ClockType.STEADY_TIME)
+        self.error_log_period = float(self._specs['error_log_period'].default)
+
+    def values(self) -> dict[str, Any]:
+        return {name: self.get_parameter(name).value for name in self._specs}
+
+    def _validate_change(self, params: list[Parameter]) -> SetParametersResult:
+        for param in params:
+            spec = self._specs.get(param.name)
+            if spec is None:
+                continue
+            try:
+                spec.validate(param.value)
+            except ConfigError as error:
+                return SetParametersResult(successful=False, reason=str(error))
+        return SetParametersResult(successful=True)
+
+    def now(self) -> float:
+        """Node time in seconds (thread-safe: the audio callbacks stamp with it)."""
+        return self.get_clock().now().nanoseconds * 1e-9
+
+    def input_error(self, what: str, error: Exception) -> None:
+        self.get_logger().error(f'{what} dropped: {error}', throttle_duration_sec=self.error_log_period,
+                                throttle_time_source_type=self.steady)
+
+    def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
+        try:
+            description = self.configure(self.values())
+        except ConfigError as error:
+            self.get_logger().error(f'configure failed: {error}')
+            return TransitionCallbackReturn.FAILURE
+        self.get_logger().info(f'configured: {description}')
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        super().on_activate(state)  # lifecycle publishers first: a started stream publishes at once
+        try:
+            self.activate()
+        except ConfigError as error:  # e.g. the device vanished or is busy since configure
+            self.get_logger().error(f'activate failed: {error}')
+            self.deactivate()
+            super().on_deactivate(state)
+            return TransitionCallbackReturn.FAILURE
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self.deactivate()
+        return super().on_deactivate(state)
+
+    def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self.cleanup()
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self.close()
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_error(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self.close()
+        return TransitionCallbackReturn.SUCCESS
+
+    def close(self) -> None:
+        self.deactivate()
+        self.cleanup()
+
+    # Implemented by each node; configure returns a one-line description for the log.
+    def configure(self, values: dict[str, Any]) -> str:
+        raise NotImplementedError
+
+    def activate(self) -> None:
+        raise NotImplementedError
+
+    def deactivate(self) -> None:
+        """Close the stream and topics; safe to call when they are not open."""
+        raise NotImplementedError
+
+    def cleanup(self) -> None:
+        raise NotImplementedError
+
+    def autostart(self) -> None:
+        """Configure and activate once the executor spins (so a stop signal is already handled)."""
+
+        def run() -> None:
+            timer.cancel()
+            if self.trigger_configure() == TransitionCallbackReturn.SUCCESS:
+                self.trigger_activate()
+
+        timer = self.create_timer(0.0, run)
+
+
+def main(make_node: Callable[[], AudioNode], args: list[str] | None = None) -> None:
+    # Our own signal handling: rclpy's would invalidate the context at once, while the stream threads
+    # may still be publishing; the node is closed first, then the context.
+    stop = threading.Event()
+    with rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO):
+        node = make_node()
+        # Callbacks only queue or copy audio (the device streams run on their own threads), so one
+        # thread serves the node; rclpy's MultiThreadedExecutor busy-polls and would cost a core.
+        executor = SingleThreadedExecutor()
+        executor.add_node(node)
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+        if node.get_parameter('autostart').value:
+            node.autostart()
+        spinner = threading.Thread(target=executor.spin, name='audio_node_executor', daemon=True)
+        spinner.start()
+        stop.wait()
+        node.close()
+        executor.shutdown()
+        spinner.join(timeout=5.0)
+        node.destroy_node()
