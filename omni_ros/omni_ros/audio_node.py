@@ -8,18 +8,14 @@ again); activate opens and starts the stream and the topics; deactivate closes t
 
 from __future__ import annotations
 
-import signal
-import threading
 from typing import Any, Callable
 
-import rclpy
 from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
 from rclpy.clock import Clock, ClockType
-from rclpy.executors import SingleThreadedExecutor
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.parameter import Parameter
-from rclpy.signals import SignalHandlerOptions
 
+from omni_ros import spin
 from omni_ros.errors import ConfigError
 from omni_ros.options import OptionSpec
 
@@ -62,6 +58,11 @@ class AudioNode(LifecycleNode):
     def input_error(self, what: str, error: Exception) -> None:
         self.get_logger().error(f'{what} dropped: {error}', throttle_duration_sec=self.error_log_period,
                                 throttle_time_source_type=self.steady)
+
+    def warn(self, text: str) -> None:
+        """A warning logged at most once per error_log_period (per call site)."""
+        self.get_logger().warning(text, throttle_duration_sec=self.error_log_period,
+                                  throttle_time_source_type=self.steady)
 
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
         try:
@@ -129,23 +130,4 @@ class AudioNode(LifecycleNode):
 
 
 def main(make_node: Callable[[], AudioNode], args: list[str] | None = None) -> None:
-    # Our own signal handling: rclpy's would invalidate the context at once, while the stream threads
-    # may still be publishing; the node is closed first, then the context.
-    stop = threading.Event()
-    with rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO):
-        node = make_node()
-        # Callbacks only queue or copy audio (the device streams run on their own threads), so one
-        # thread serves the node; rclpy's MultiThreadedExecutor busy-polls and would cost a core.
-        executor = SingleThreadedExecutor()
-        executor.add_node(node)
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: stop.set())
-        if node.get_parameter('autostart').value:
-            node.autostart()
-        spinner = threading.Thread(target=executor.spin, name='audio_node_executor', daemon=True)
-        spinner.start()
-        stop.wait()
-        node.close()
-        executor.shutdown()
-        spinner.join(timeout=5.0)
-        node.destroy_node()
+    spin.run(make_node, AudioNode.close, args)

@@ -80,10 +80,8 @@ class MicNode(AudioNode):
             return
         stats, last = capture.stats, self._reported
         if stats.dropped > last.dropped or stats.overflows > last.overflows:
-            self.get_logger().warning(
-                f'audio lost: {stats.overflows} device overflow(s), {stats.dropped} block(s) dropped because '
-                'publishing fell behind (a busy machine, or a device that runs faster than real time)',
-                throttle_duration_sec=self.error_log_period, throttle_time_source_type=self.steady)
+            self.warn(f'audio lost: {stats.overflows} device overflow(s), {stats.dropped} block(s) dropped because '
+                      'publishing fell behind (a busy machine, or a device that runs faster than real time)')
         self._reported = CaptureStats(**vars(stats))
         if not stream.active and not self._ended:
             self._ended = True

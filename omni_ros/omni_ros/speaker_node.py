@@ -105,17 +105,16 @@ class SpeakerNode(AudioNode):
         if player is None:
             return
         stats, last = player.stats, self._reported
+        problems = []
         if stats.late > last.late:
-            self.get_logger().warning(
-                f'{stats.late - last.late} speech block(s) arrived after their playback time (up to '
-                f'{stats.late_seconds:.3f} s late) and were played that much later: raise jitter_delay, or '
-                'check that the publisher and this node share a clock', throttle_duration_sec=self.error_log_period,
-                throttle_time_source_type=self.steady)
+            problems.append(f'{stats.late - last.late} speech block(s) arrived after their playback time (up to '
+                            f'{stats.late_seconds:.3f} s late) and were played that much later (raise '
+                            'jitter_delay, or check that the publisher and this node share a clock)')
         if stats.underruns > last.underruns or stats.resyncs > last.resyncs:
-            self.get_logger().warning(
-                f'playback glitches: {stats.underruns} device underrun(s), {stats.resyncs} resync(s) to the '
-                'node clock (a busy machine, a small block_size, or a device clock far off the system clock)',
-                throttle_duration_sec=self.error_log_period, throttle_time_source_type=self.steady)
+            problems.append(f'{stats.underruns} device underrun(s) and {stats.resyncs} resync(s) to the node clock '
+                            'so far (a busy machine, a small block_size, or a device clock far off the system clock)')
+        if problems:
+            self.warn('playback: ' + '; '.join(problems))
         self._reported = PlaybackStats(**vars(stats))
 
 

@@ -7,12 +7,14 @@ import threading
 import time
 import wave
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pytest
 
 from omni_ros import audio
-from omni_ros.audio_devices import CAPTURE_OPTIONS, PLAYBACK_OPTIONS, StreamSettings, check_capture, open_capture, open_playback
+from omni_ros.audio_devices import (CAPTURE_OPTIONS, PLAYBACK_OPTIONS, StreamSettings, check_capture, open_capture,
+                                    open_playback)
 from omni_ros.audio_io import Capture, PcmBlock, Player
 from omni_ros.errors import ConfigError, ConversionError
 from omni_ros.types import Speech, SpeechInterruption
@@ -145,6 +147,21 @@ def test_playback_follows_the_node_clock_when_the_device_drifts_off() -> None:
     assert runs(out) == [(0.0, 0, 1600), (0.5, 1600, 1600), (0.0, 3200, 1600)]
 
 
+def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def delivered(capture: Capture, count: int) -> list[PcmBlock]:
+    """Start delivery, wait for ``count`` blocks (5 s at most), stop."""
+    got: list[PcmBlock] = []
+    capture.start(got.append)
+    until(lambda: len(got) >= count)
+    capture.stop()
+    return got
+
+
 def test_capture_stamps_are_contiguous_despite_callback_jitter() -> None:
     clock = FakeClock()
     capture = Capture(16000, 2, 'S16LE', clock, max_queue=100)
@@ -153,12 +170,7 @@ def test_capture_stamps_are_contiguous_despite_callback_jitter() -> None:
     for k, block in enumerate(blocks):
         clock.t = T0 + (k + 1) * 0.05 + rng.uniform(0, 0.008)  # called up to 8 ms late
         capture.on_block(block, clock.t - (T0 + k * 0.05), False)
-    got: list[PcmBlock] = []
-    capture.start(got.append)
-    deadline = time.monotonic() + 5
-    while len(got) < 20 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    capture.stop()
+    got = delivered(capture, 20)
     assert [b.stamp for b in got] == pytest.approx([T0 + 0.05 * k for k in range(20)], abs=1e-6)
     assert b''.join(b.data for b in got) == b''.join(b.tobytes() for b in blocks)
     assert {(b.sample_rate, b.channels, b.encoding) for b in got} == {(16000, 2, 'S16LE')}
@@ -176,12 +188,7 @@ def test_capture_reanchors_after_lost_input_or_drift() -> None:
     capture.on_block(block, 0.0, False)
     clock.t += 0.01
     capture.on_block(block, 0.0, True)  # the device says it lost input
-    got: list[PcmBlock] = []
-    capture.start(got.append)
-    deadline = time.monotonic() + 5
-    while len(got) < 4 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    capture.stop()
+    got = delivered(capture, 4)
     assert [b.stamp - T0 for b in got] == pytest.approx([0.0, 0.01, 0.51, 0.52])
     assert capture.stats.resyncs == 2 and capture.stats.overflows == 1
 
@@ -203,9 +210,7 @@ def test_capture_drops_the_oldest_blocks_when_the_sink_falls_behind() -> None:
         if k == 0:
             assert entered.wait(5)
     release.set()
-    deadline = time.monotonic() + 5
-    while len(got) < 4 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    until(lambda: len(got) >= 4)
     capture.stop()
     assert got == [0, 7, 8, 9] and capture.stats.dropped == 6
 
@@ -227,8 +232,7 @@ def test_wav_capture_delivers_the_file_in_real_time(tmp_path: Path) -> None:
     stream = open_capture(settings, lambda block, age, xrun: blocks.append((block.copy(), age)))
     started = time.monotonic()
     stream.start()
-    while stream.active and time.monotonic() < started + 5:
-        time.sleep(0.01)
+    until(lambda: not stream.active)
     elapsed = time.monotonic() - started
     stream.close()
     assert np.array_equal(np.concatenate([b for b, _ in blocks]), samples)
