@@ -306,3 +306,85 @@ def test_timeline_from_scenario_file(crossing):
     timeline = load_timeline(crossing.source)
     assert timeline == crossing.script
     assert [line.at for line in timeline.lines] == sorted(line.at for line in timeline.lines)
+
+
+# -- elements the generated suite uses -----------------------------------------------------------------
+
+def scene_with(**scene):
+    data = minimal()
+    data['camera'] = {'width': 640, 'height': 480, 'fps': 10}
+    data['duration'] = 4.0
+    data['scene'] = scene
+    return parse_scenario(data, 'mini.yaml')
+
+
+def test_lighting_dims_the_room_but_not_the_lamps():
+    light = {'box': [100, 60, 80, 216], 'states': [{'at': 0, 'show': 'green'}]}
+    bright, dim = scene_with(traffic_lights=[light]), scene_with(traffic_lights=[light], lighting=0.25)
+    lamp = (140, 60 + 216 / 3 * 2.5)
+    wall = (400, 100)
+    assert patch(render_frame(dim, 1.0), *wall).mean() == pytest.approx(patch(render_frame(bright, 1.0), *wall).mean()
+                                                                       * 0.25, abs=2)
+    assert patch(render_frame(dim, 1.0), *lamp)[1] > 200  # the lit green lamp shines as brightly
+
+
+def test_timed_signs_and_people_appear_and_go():
+    scn = scene_with(signs=[{'box': [40, 40, 200, 80], 'text': 'OPEN', 'visible': [[1.0, 2.0]]}],
+                     people=[{'feet': [450, 460], 'height': 320, 'visible': [[2.0, 3.0]], 'clothes': [110, 30, 30]}])
+    torso = (450, 460 - 320 + 100)
+    frames = {t: render_frame(scn, t) for t in (0.5, 1.5, 2.5, 3.5)}
+    signs = {t: f[60:100, 80:200].std() for t, f in frames.items()}  # dark text on a white board, or plain wall
+    assert signs[1.5] > 40 and max(signs[0.5], signs[2.5]) < 10
+    red = {t: patch(f, *torso)[0] - patch(f, *torso)[2] for t, f in frames.items()}
+    assert red[2.5] > 60 and max(red[0.5], red[1.5], red[3.5]) < 20
+
+
+def test_camera_gaps_drop_frames():
+    scn = parse_scenario(minimal(camera={'width': 64, 'height': 48, 'fps': 5, 'gaps': [[0.4, 1.2]]}))
+    assert scn.camera.frame_times(2.0) == [0.0, 0.2, 1.2, 1.4, 1.6, 1.8]
+
+
+def onsets(audio: np.ndarray, rate: int = 16000, win: int = 160) -> list[float]:
+    """Times where the 10 ms level jumps tenfold over the previous 50 ms (strikes, knocks, words)."""
+    rms = np.sqrt(np.mean(audio[:len(audio) // win * win].reshape(-1, win) ** 2, axis=1)) + 1e-6
+    return [i * win / rate for i in range(5, len(rms)) if rms[i] > 10 * rms[i - 5:i].max()]
+
+
+def test_doorbell_knock_and_speech_sound_when_and_as_told():
+    scn = scene_with(sounds=[{'kind': 'doorbell', 'at': 0.5, 'level': 0.5, 'frequency': 660.0, 'duration': 1.0},
+                             {'kind': 'knock', 'at': 2.3, 'level': 0.4, 'count': 3, 'gap': 0.25},
+                             {'kind': 'speech', 'at': 3.2, 'level': 0.3, 'text': 'hello there', 'voice': 'kal'}])
+    audio = render_audio(scn)
+    assert to_s16le(audio) == to_s16le(render_audio(scn))  # deterministic, knocks included
+
+    def peak_hz(start: float, length: float = 0.1) -> float:
+        seg = audio[int(start * 16000):int((start + length) * 16000)]
+        return np.fft.rfftfreq(len(seg), 1 / 16000)[np.argmax(np.abs(np.fft.rfft(seg * np.hanning(len(seg)))))]
+
+    assert peak_hz(0.5) == pytest.approx(660, abs=15)
+    assert peak_hz(1.0) == pytest.approx(660 * 0.8, abs=15)  # the dong, half a second later
+    assert [t for t in onsets(audio) if 2.0 < t < 3.0] == pytest.approx([2.3, 2.55, 2.8], abs=0.011)
+    assert np.abs(audio[int(3.2 * 16000):]).max() == pytest.approx(0.3, abs=0.01)  # the words, at their level
+    assert np.abs(audio[int(3.05 * 16000):int(3.2 * 16000)]).max() < 0.05
+
+
+@pytest.mark.parametrize('sound, message', [
+    ({'kind': 'knock', 'at': 1, 'level': 0.3, 'frequency': 400}, r'unknown key\(s\) frequency'),
+    ({'kind': 'speech', 'at': 1, 'level': 0.3}, r'sounds\[0\].text: missing'),
+    ({'kind': 'speech', 'at': 1, 'level': 0.3, 'text': 'hi', 'voice': 'hal'}, r'voice: must be one of'),
+    ({'kind': 'ding', 'at': 1, 'level': 0.3}, r'sounds\[0\].frequency: missing'),
+])
+def test_each_sound_kind_takes_its_own_keys(sound, message):
+    with pytest.raises(ConfigError, match=message):
+        parse_scenario(minimal(scene={'sounds': [sound]}), 'mini.yaml')
+
+
+@pytest.mark.parametrize('scene, message', [
+    ({'people': [{'feet': [30, 40], 'height': 45, 'visible': [[0, 1]]}]}, r'people\[0\].feet: .* must be inside'),
+    ({'people': [{'feet': [30, 40], 'height': 30}]}, r'people\[0\].visible: missing'),
+    ({'signs': [{'box': [2, 2, 20, 20], 'visible': [[2, 1]]}]}, r'visible\[0\]: must be \[start, end\]'),
+    ({'lighting': 0}, r'scene.lighting: must be greater than 0'),
+])
+def test_new_scene_elements_are_validated(scene, message):
+    with pytest.raises(ConfigError, match=message):
+        parse_scenario(minimal(scene=scene), 'mini.yaml')

@@ -11,7 +11,7 @@ The core of omni_ros never needs this package; tools, demos and tests do. No rcl
 
 from omni_ros.scenario.bag import (GENERATOR_VERSION, IMAGE_FORMATS, STORAGES, cache_dir, cached_bag,
                                    image_topic, write_bag)
-from omni_ros.scenario.model import (AudioSpec, CameraSpec, Expected, ExpectedAnswer, ExpectedWatch, Lamp,
+from omni_ros.scenario.model import (AudioSpec, CameraSpec, Expected, ExpectedAnswer, ExpectedWatch, Lamp, Person,
                                      Scenario, Scene, SegmentDisplay, Sign, Sound, Step, TrafficLight,
                                      bundled_scenarios, load_scenario, parse_scenario, scenario_path)
 from omni_ros.scenario.render import SEGMENTS, display_segments, render_audio, render_clean, render_frame, to_s16le
@@ -19,7 +19,7 @@ from omni_ros.scenario.script import ScriptAnswer, ScriptLine, Timeline, load_ti
 
 __all__ = [
     'GENERATOR_VERSION', 'IMAGE_FORMATS', 'SEGMENTS', 'STORAGES', 'AudioSpec', 'CameraSpec', 'Expected',
-    'ExpectedAnswer', 'ExpectedWatch', 'Lamp', 'Scenario', 'Scene', 'ScriptAnswer', 'ScriptLine',
+    'ExpectedAnswer', 'ExpectedWatch', 'Lamp', 'Person', 'Scenario', 'Scene', 'ScriptAnswer', 'ScriptLine',
     'SegmentDisplay', 'Sign', 'Sound', 'Step', 'Timeline', 'TrafficLight', 'bundled_scenarios',
     'cache_dir', 'cached_bag', 'display_segments', 'image_topic', 'load_scenario', 'load_timeline', 'parse_scenario',
     'parse_timeline', 'render_audio', 'render_clean', 'render_frame', 'scenario_path', 'to_s16le', 'write_bag',

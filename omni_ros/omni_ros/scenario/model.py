@@ -24,9 +24,17 @@ BUNDLED_DIR = Path(__file__).resolve().parent.parent / 'scenarios'
 
 Box = tuple[int, int, int, int]  # x, y, width, height in pixels (x right, y down)
 Rgb = tuple[int, int, int]
+Intervals = tuple[tuple[float, float], ...]  # [start, end) spans in seconds
+
+
+def within(intervals: Intervals, t: float) -> bool:
+    """Whether ``t`` falls in one of the [start, end) ``intervals``."""
+    return any(start <= t < end for start, end in intervals)
 
 LIGHT_COLORS = ('red', 'amber', 'green', 'dark')
-SOUND_KINDS = ('ding', 'beep')
+TONE_KINDS = ('ding', 'beep', 'doorbell')  # sounds made of tones: they need a frequency
+SOUND_KINDS = (*TONE_KINDS, 'knock', 'speech')
+SPEECH_VOICES = ('slt', 'kal', 'awb', 'rms')  # flite's built-in voices
 # Characters a seven-segment digit can show.
 SEGMENT_CHARS = frozenset('0123456789- ')
 
@@ -40,10 +48,12 @@ class CameraSpec:
     fps: float = 10.0
     encoding: str = 'rgb8'
     noise: float = 2.0  # per-pixel uniform noise amplitude, in 8-bit levels
+    gaps: Intervals = ()  # spans in which the camera delivers no frames (a driver that stalls)
 
     def frame_times(self, duration: float) -> list[float]:
         """Capture times (s from start) of every frame in ``duration`` seconds."""
-        return [k / self.fps for k in range(int(round(duration * self.fps)))]
+        times = (k / self.fps for k in range(int(round(duration * self.fps))))
+        return [t for t in times if not within(self.gaps, t)]
 
 
 @dataclass(frozen=True)
@@ -101,9 +111,13 @@ class SegmentDisplay:
 @dataclass(frozen=True)
 class Sign:
     box: Box
-    text: str  # lines separated by newlines
+    text: str  # lines separated by newlines; empty: a plain board (a door, a panel)
     color: Rgb = (20, 20, 20)
     background: Rgb = (245, 245, 235)
+    visible: Intervals = ()  # empty: always there
+
+    def visible_at(self, t: float) -> bool:
+        return not self.visible or within(self.visible, t)
 
 
 @dataclass(frozen=True)
@@ -113,23 +127,43 @@ class Lamp:
     center: tuple[int, int]
     radius: int
     color: Rgb
-    lit: tuple[tuple[float, float], ...]  # (start, end) seconds; YAML key 'lit' ('on' would read as true)
+    lit: Intervals  # YAML key 'lit' ('on' would read as true)
 
     def lit_at(self, t: float) -> bool:
-        return any(start <= t < end for start, end in self.lit)
+        return within(self.lit, t)
+
+
+@dataclass(frozen=True)
+class Person:
+    """A standing figure, there during the ``visible`` intervals."""
+
+    feet: tuple[int, int]  # where the figure stands (pixels)
+    height: int  # pixels from the soles to the top of the head
+    visible: Intervals
+    clothes: Rgb = (40, 45, 70)
+
+    def visible_at(self, t: float) -> bool:
+        return within(self.visible, t)
 
 
 @dataclass(frozen=True)
 class Sound:
-    """A ding (decaying tone with harmonics) or a beep (steady tone, ``count`` repeats)."""
+    """Something the microphone hears from ``at`` on (see ``render.py`` for how each kind sounds).
+
+    ding: a struck bell at ``frequency``; doorbell: a ding then, ``gap`` seconds later, a "dong" a major
+    third lower; beep: a steady tone, ``count`` times; knock: ``count`` knuckle raps ``gap`` apart;
+    speech: ``text`` spoken by a flite ``voice``.
+    """
 
     kind: str
     at: float
-    frequency: float
-    duration: float
     level: float  # peak amplitude, full scale 1.0
-    count: int = 1  # beeps only
-    gap: float = 0.1  # seconds between beeps
+    frequency: float = 0.0  # Hz; tones only
+    duration: float = 0.0  # seconds of one tone; tones only
+    count: int = 1  # beeps and knocks
+    gap: float = 0.1  # seconds between beeps, knocks, or a doorbell's two notes
+    text: str = ''  # speech only
+    voice: str = 'slt'  # speech only
 
 
 @dataclass(frozen=True)
@@ -139,6 +173,8 @@ class Scene:
     signs: tuple[Sign, ...] = ()
     lamps: tuple[Lamp, ...] = ()
     sounds: tuple[Sound, ...] = ()
+    people: tuple[Person, ...] = ()
+    lighting: float = 1.0  # scene illumination; light sources (lamps, LED digits) keep their brightness
 
 
 @dataclass(frozen=True)
@@ -150,6 +186,7 @@ class ExpectedWatch:
     modality: Modality
     at: float | None  # None: never happens, so any alert is a false alarm
     window: float = 3.0  # an alert in [at, at + window] counts as correct
+    kind: str = ''  # what is watched (light, floor, ding, ...), to group results; free text
 
 
 @dataclass(frozen=True)
@@ -254,6 +291,7 @@ def _camera(sec: Section) -> CameraSpec:
         fps=sec.number('fps', positive=True, maximum=120.0),
         encoding=sec.string('encoding', 'rgb8', choices=('rgb8',)),
         noise=sec.number('noise', CameraSpec.noise, minimum=0.0, maximum=64.0),
+        gaps=_intervals(sec, 'gaps'),
     )
     sec.done()
     return spec
@@ -280,6 +318,19 @@ def _box(sec: Section, key: str, camera: CameraSpec) -> Box:
         raise ConfigError(f'{sec.at(key)}: [x, y, width, height] = {[x, y, w, h]} must lie inside the '
                           f'{camera.width}x{camera.height} image and be at least 4x4 pixels')
     return (x, y, w, h)
+
+
+def _intervals(sec: Section, key: str, *, required: bool = False) -> Intervals:
+    spans = []
+    for item, where in sec.items(key, required=required):
+        if (not isinstance(item, list) or len(item) != 2
+                or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in item)
+                or not 0 <= item[0] < item[1]):
+            raise ConfigError(f'{where}: must be [start, end] in seconds with 0 <= start < end, got {item!r}')
+        spans.append((float(item[0]), float(item[1])))
+    if required and not spans:
+        raise ConfigError(f'{sec.at(key)}: needs at least one [start, end] span')
+    return tuple(spans)
 
 
 def _rgb(sec: Section, key: str, default: Rgb) -> Rgb:
@@ -322,39 +373,53 @@ def _scene(sec: Section, camera: CameraSpec, duration: float) -> Scene:
     for entry in sec.mappings('signs'):
         signs.append(Sign(
             box=_box(entry, 'box', camera),
-            text=entry.string('text', nonempty=True).strip(),
+            text=entry.string('text', '').strip(),
             color=_rgb(entry, 'color', Sign.color),
             background=_rgb(entry, 'background', Sign.background),
+            visible=_intervals(entry, 'visible'),
         ))
         entry.done()
     lamps = []
     for entry in sec.mappings('lamps'):
         cx, cy = entry.numbers('center', 2, integer=True, minimum=0)
         radius = entry.integer('radius', minimum=2, maximum=min(camera.width, camera.height) // 2)
-        intervals = []
-        for item, where in entry.items('lit', required=True):
-            if (not isinstance(item, list) or len(item) != 2
-                    or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in item)
-                    or not 0 <= item[0] < item[1]):
-                raise ConfigError(f'{where}: must be [start, end] in seconds with 0 <= start < end, got {item!r}')
-            intervals.append((float(item[0]), float(item[1])))
         lamps.append(Lamp(center=(cx, cy), radius=radius, color=_rgb(entry, 'color', (255, 150, 0)),
-                          lit=tuple(intervals)))
+                          lit=_intervals(entry, 'lit', required=True)))
         entry.done()
-    sounds = []
-    for entry in sec.mappings('sounds'):
-        sounds.append(Sound(
-            kind=entry.string('kind', choices=SOUND_KINDS),
-            at=entry.number('at', minimum=0.0, maximum=duration),
-            frequency=entry.number('frequency', minimum=50.0, maximum=7000.0),
-            duration=entry.number('duration', positive=True, maximum=10.0),
-            level=entry.number('level', minimum=0.0, maximum=1.0),
-            count=entry.integer('count', 1, minimum=1, maximum=20),
-            gap=entry.number('gap', 0.1, minimum=0.0, maximum=5.0),
-        ))
+    people = []
+    for entry in sec.mappings('people'):
+        x, y = entry.numbers('feet', 2, integer=True, minimum=0)
+        height = entry.integer('height', minimum=16, maximum=camera.height)
+        if x >= camera.width or y > camera.height or y < height:
+            raise ConfigError(f"{entry.at('feet')}: a person {height} px tall standing at {[x, y]} must be inside "
+                              f'the {camera.width}x{camera.height} image')
+        people.append(Person(feet=(x, y), height=height, visible=_intervals(entry, 'visible', required=True),
+                             clothes=_rgb(entry, 'clothes', Person.clothes)))
         entry.done()
+    sounds = [_sound(entry, duration) for entry in sec.mappings('sounds')]
+    lighting = sec.number('lighting', 1.0, positive=True, maximum=4.0)
     sec.done()
-    return Scene(tuple(lights), tuple(displays), tuple(signs), tuple(lamps), tuple(sounds))
+    return Scene(tuple(lights), tuple(displays), tuple(signs), tuple(lamps), tuple(sounds), tuple(people),
+                 lighting)
+
+
+def _sound(entry: Section, duration: float) -> Sound:
+    """One sound; only the keys its kind uses are read, so a stray one (a knock's frequency) is an error."""
+    kind = entry.string('kind', choices=SOUND_KINDS)
+    values = {'kind': kind, 'at': entry.number('at', minimum=0.0, maximum=duration),
+              'level': entry.number('level', minimum=0.0, maximum=1.0)}
+    if kind in TONE_KINDS:
+        values['frequency'] = entry.number('frequency', minimum=50.0, maximum=7000.0)
+        values['duration'] = entry.number('duration', positive=True, maximum=10.0)
+    if kind in ('beep', 'knock'):
+        values['count'] = entry.integer('count', 1, minimum=1, maximum=20)
+    if kind in ('beep', 'knock', 'doorbell'):
+        values['gap'] = entry.number('gap', 0.5 if kind == 'doorbell' else Sound.gap, minimum=0.0, maximum=5.0)
+    if kind == 'speech':
+        values['text'] = entry.string('text', nonempty=True)
+        values['voice'] = entry.string('voice', Sound.voice, choices=SPEECH_VOICES)
+    entry.done()
+    return Sound(**values)
 
 
 def _expected(sec: Section, duration: float) -> Expected:
@@ -367,6 +432,7 @@ def _expected(sec: Section, duration: float) -> Expected:
             modality=Modality(entry.string('modality', choices=MODALITIES)),
             at=entry.optional_number('at', minimum=0.0),
             window=entry.number('window', ExpectedWatch.window, positive=True),
+            kind=entry.string('kind', ''),
         )
         entry.done()
         if item.id in ids:

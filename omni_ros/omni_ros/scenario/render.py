@@ -1,19 +1,21 @@
 """Deterministic rendering of a scenario's camera frames and microphone audio.
 
-Frames are drawn with numpy (Pillow only rasterizes text) from a static layer computed once per
-scenario plus the elements that change over time, then get seeded sensor noise, so the same scenario
-always gives the same bytes on a given numpy/Pillow. Lamps are real anti-aliased discs and the
-display uses real seven-segment digits, so detectors see shapes rather than coloured boxes.
+Frames are drawn with numpy (Pillow only rasterizes text and people) from a layer of everything lit by
+the scene's light (computed once per set of visible signs and people, then scaled by ``lighting``) plus
+the light sources that change over time, then get seeded sensor noise, so the same scenario always gives
+the same bytes on a given numpy/Pillow. Lamps are real anti-aliased discs and the display uses real
+seven-segment digits, so detectors see shapes rather than coloured boxes.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from omni_ros.scenario.model import Box, Lamp, Rgb, Scenario, SegmentDisplay, Sign, Sound, TrafficLight
+from omni_ros.scenario.model import Box, Lamp, Person, Rgb, Scenario, SegmentDisplay, Sign, Sound, TrafficLight
 from omni_ros.types import FloatArray, ImageArray
 
 # Lamp colours of a traffic light, top to bottom, lit and unlit (a dark lens still shows its tint).
@@ -31,6 +33,7 @@ SEGMENTS = {
 
 # Separate noise streams for frames and audio, so changing one never changes the other.
 _AUDIO_STREAM = 1_000_003
+_DONG = 0.8  # a doorbell's second note: a major third below the first
 
 
 def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
@@ -186,9 +189,9 @@ def display_segments(display: SegmentDisplay) -> list[dict[str, tuple[float, flo
     return [_segment_rects(left + i * (digit_w + space), y + pad, digit_w, digit_h) for i in range(n)]
 
 
-def _draw_display(img: np.ndarray, display: SegmentDisplay, value: str) -> None:
+def _draw_display(img: np.ndarray, display: SegmentDisplay, value: str, lighting: float) -> None:
     lit = np.asarray(display.color, np.float32)
-    dark = lit * _UNLIT_SEGMENT
+    dark = lit * (_UNLIT_SEGMENT * lighting)  # an unlit segment is only seen by the room's light
     for char, segments in zip(value.rjust(display.digits), display_segments(display)):
         on = SEGMENTS[char]
         for name, (sx0, sy0, sx1, sy1) in segments.items():
@@ -201,7 +204,19 @@ def _static_sign(img: np.ndarray, sign: Sign) -> None:
     _rect(img, x + w / 2 - post_w / 2, y + h, x + w / 2 + post_w / 2, img.shape[0], (90, 92, 96))
     _rect(img, x, y, x + w, y + h, (40, 40, 40))  # border
     _rect(img, x + 4, y + 4, x + w - 4, y + h - 4, sign.background)
-    _text(img, (x + 8, y + 8, w - 16, h - 16), sign.text, sign.color)
+    if sign.text:
+        _text(img, (x + 8, y + 8, w - 16, h - 16), sign.text, sign.color)
+
+
+def _person(img: np.ndarray, person: Person) -> None:
+    from omni_ros.backends.cpu.synth import person as draw_person  # the figure the people tests use
+
+    height, width = img.shape[:2]
+    layer = Image.new('RGBA', (width, height), (0, 0, 0, 0))
+    x, feet = person.feet
+    draw_person(layer, x, feet - person.height, person.height, person.clothes)
+    rgba = np.asarray(layer, np.float32)
+    _blend(img, 0, 0, rgba[..., 3] / 255.0, rgba[..., :3])
 
 
 def _static_lamp(img: np.ndarray, lamp: Lamp) -> None:
@@ -210,34 +225,49 @@ def _static_lamp(img: np.ndarray, lamp: Lamp) -> None:
     _rect(img, cx - r * 0.7, cy + r * 0.7, cx + r * 0.7, cy + r * 1.3, (50, 50, 54))  # base
 
 
-@functools.lru_cache(maxsize=4)
-def _static_layer(scn: Scenario) -> np.ndarray:
+def _shade(color: Rgb, lighting: float) -> tuple[float, float, float]:
+    """A surface's colour under the scene's light."""
+    return tuple(c * lighting for c in color)
+
+
+@functools.lru_cache(maxsize=8)
+def _lit_layer(scn: Scenario, signs: tuple[bool, ...], people: tuple[bool, ...]) -> np.ndarray:
+    """Everything seen by the room's light, with the signs and people flagged as visible."""
     img = _background(scn.camera.width, scn.camera.height)
     for light in scn.scene.traffic_lights:
         _static_traffic_light(img, light)
     for display in scn.scene.displays:
         _static_display(img, display)
-    for sign in scn.scene.signs:
-        _static_sign(img, sign)
+    for sign, shown in zip(scn.scene.signs, signs):
+        if shown:
+            _static_sign(img, sign)
     for lamp in scn.scene.lamps:
         _static_lamp(img, lamp)
+    for person, shown in zip(scn.scene.people, people):
+        if shown:
+            _person(img, person)
+    if scn.scene.lighting != 1.0:
+        img *= scn.scene.lighting
     img.setflags(write=False)
     return img
 
 
 def render_clean(scn: Scenario, t: float) -> np.ndarray:
     """The scene at ``t`` seconds as float32 RGB (0..255), before sensor noise."""
-    img = _static_layer(scn).copy()
-    for light in scn.scene.traffic_lights:
+    scene = scn.scene
+    img = _lit_layer(scn, tuple(s.visible_at(t) for s in scene.signs),
+                     tuple(p.visible_at(t) for p in scene.people)).copy()
+    # Light sources shine at full brightness in any room; their unlit parts only reflect the room's light.
+    for light in scene.traffic_lights:
         state = light.state_at(t)
         for colour, (cx, cy, r) in zip(_LIGHT_ORDER, _lamp_geometry(light)):
             on = state == colour
-            _disc(img, cx, cy, r, _LIT[colour] if on else _UNLIT[colour], lit=on)
-    for display in scn.scene.displays:
-        _draw_display(img, display, display.value_at(t))
-    for lamp in scn.scene.lamps:
+            _disc(img, cx, cy, r, _LIT[colour] if on else _shade(_UNLIT[colour], scene.lighting), lit=on)
+    for display in scene.displays:
+        _draw_display(img, display, display.value_at(t), scene.lighting)
+    for lamp in scene.lamps:
         on = lamp.lit_at(t)
-        colour = lamp.color if on else tuple(int(c * 0.3) for c in lamp.color)
+        colour = lamp.color if on else _shade(tuple(int(c * 0.3) for c in lamp.color), scene.lighting)
         _disc(img, lamp.center[0], lamp.center[1], lamp.radius, colour, lit=on)
     return img
 
@@ -294,14 +324,45 @@ def beep(sound: Sound, rate: int) -> np.ndarray:
     return np.concatenate(parts)
 
 
+def doorbell(sound: Sound, rate: int) -> np.ndarray:
+    """Ding-dong: a bell tone, then ``gap`` seconds later another a major third lower."""
+    first = ding(sound, rate)
+    second = ding(dataclasses.replace(sound, frequency=sound.frequency * _DONG), rate)
+    offset = int(round(sound.gap * rate))
+    out = np.zeros(max(len(first), offset + len(second)))
+    out[:len(first)] += first
+    out[offset:offset + len(second)] += second
+    return out
+
+
+def _peak(wave: np.ndarray, level: float) -> np.ndarray:
+    return wave * (level / max(float(np.max(np.abs(wave))), 1e-9))
+
+
+def sound_wave(scn: Scenario, index: int) -> np.ndarray:
+    """The samples of ``scn.scene.sounds[index]`` at the scenario's rate (knocks are seeded per sound)."""
+    from omni_ros.backends.cpu import synth  # the knocks and flite speech the CPU backend's tests use
+
+    sound, rate = scn.scene.sounds[index], scn.audio.sample_rate
+    if sound.kind == 'ding':
+        return ding(sound, rate)
+    if sound.kind == 'beep':
+        return beep(sound, rate)
+    if sound.kind == 'doorbell':
+        return doorbell(sound, rate)
+    if sound.kind == 'knock':
+        return _peak(synth.knock(sound.count, sound.gap, [scn.seed, _AUDIO_STREAM, index], rate), sound.level)
+    return _peak(synth.speech(sound.text, sound.voice, rate), sound.level)
+
+
 def render_audio(scn: Scenario) -> FloatArray:
     """The whole microphone signal: float32 mono in [-1, 1] at the scenario's sample rate."""
     rate = scn.audio.sample_rate
     n = int(round(scn.duration * rate))
     rng = np.random.default_rng([scn.seed, _AUDIO_STREAM])
     out = _pink_noise(n, rate, scn.audio.noise, rng)
-    for sound in scn.scene.sounds:
-        wave = ding(sound, rate) if sound.kind == 'ding' else beep(sound, rate)
+    for index, sound in enumerate(scn.scene.sounds):
+        wave = sound_wave(scn, index)
         start = int(round(sound.at * rate))
         end = min(start + len(wave), n)
         if end > start:

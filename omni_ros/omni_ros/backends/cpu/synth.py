@@ -9,6 +9,7 @@ from __future__ import annotations
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -21,16 +22,16 @@ W, H = 640, 480
 
 
 # -- audio ---------------------------------------------------------------------------------------------
-def speech(text: str, voice: str = 'slt') -> FloatArray:
+def speech(text: str, voice: str = 'slt', rate: int = SR) -> FloatArray:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / 's.wav'
         subprocess.run(['flite', '-voice', voice, '-t', text, '-o', str(out)], check=True, capture_output=True)
-        samples, rate = wav_to_float(out.read_bytes())
-    return resample(samples, rate, SR)
+        samples, flite_rate = wav_to_float(out.read_bytes())
+    return resample(samples, flite_rate, rate)
 
 
-def _t(seconds: float) -> np.ndarray:
-    return np.arange(int(seconds * SR)) / SR
+def _t(seconds: float, rate: int = SR) -> np.ndarray:
+    return np.arange(int(seconds * rate)) / rate
 
 
 def beep(freq: float = 2500.0, seconds: float = 0.2, count: int = 3, gap: float = 0.15,
@@ -66,17 +67,17 @@ def doorbell(high: float = 659.0, low: float = 523.0) -> FloatArray:
     return out
 
 
-def knock(count: int = 3, gap: float = 0.22, seed: int = 0) -> FloatArray:
+def knock(count: int = 3, gap: float = 0.22, seed: int | Sequence[int] = 0, rate: int = SR) -> FloatArray:
     """Knuckles on a door: a thump (damped low resonance) plus a short noise burst per knock."""
     rng = np.random.default_rng(seed)
-    t = _t(0.08)
+    t = _t(0.08, rate)
     parts = []
     for i in range(count):
         thump = np.sin(2 * np.pi * 170 * t) * np.exp(-t / 0.012)
         click = rng.standard_normal(len(t)) * np.exp(-t / 0.004) * 0.6
         parts.append((thump + click).astype(np.float32) * rng.uniform(0.8, 1.0))
         if i < count - 1:
-            parts.append(np.zeros(int(gap * SR) - len(t), np.float32))
+            parts.append(np.zeros(max(int(gap * rate) - len(t), 0), np.float32))
     return np.concatenate(parts) / 1.5
 
 
@@ -183,11 +184,13 @@ def sign(img: Image.Image, text: str, x: int = 60, y: int = 300, size: int = 48,
     d.text((x + 15 - box[0], y + 15 - box[1]), text, font=font, fill=fg)
 
 
-def person(img: Image.Image, x: int = 260, y: int = 110, height: int = 330) -> None:
-    """A dark-clothed standing figure with skin-toned head and hands (a silhouette HOG responds to)."""
+def person(img: Image.Image, x: int = 260, y: int = 110, height: int = 330,
+           cloth: tuple[int, int, int] = (40, 45, 70)) -> None:
+    """A standing figure (dark-clothed by default) with skin-toned head and hands, top of the head at
+    (x, y): a silhouette HOG responds to."""
     d = ImageDraw.Draw(img)
     s = height / 330
-    cloth, skin, legs = (40, 45, 70), (205, 160, 130), (30, 30, 40)
+    skin, legs = (205, 160, 130), (30, 30, 40)
 
     def P(px: float, py: float) -> tuple[int, int]:
         return int(x + px * s), int(y + py * s)
