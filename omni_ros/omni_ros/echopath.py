@@ -16,6 +16,12 @@ from omni_ros.types import FloatArray
 
 SAMPLE_RATE = 16000
 BLOCK = 128  # echo canceller block (8 ms): filter updates and suppression gains change on this grid
+FLOOR_RISE = 1.008  # per 32 ms frame: a noise floor rises about 1 dB a second
+
+
+def follow_floor(floor: float, power: float, rise: float = FLOOR_RISE) -> float:
+    """Noise floor tracking: down to a quieter frame at once, up slowly, so speech does not lift it."""
+    return power if floor == 0.0 or power < floor else floor * rise
 
 
 class Reference:
@@ -228,8 +234,7 @@ class EnergyVad:
         powers = np.mean(samples[:count * self.FRAME].reshape(count, self.FRAME).astype(np.float64) ** 2, axis=1)
         probs = np.zeros(count, np.float32)
         for i, p in enumerate(powers):
-            # Falls at once to a quieter frame, rises ~1 dB a second: speech does not lift it.
-            self._floor = p if self._floor == 0.0 or p < self._floor else self._floor * 1.008
+            self._floor = follow_floor(self._floor, float(p))
             snr_db = 10.0 * np.log10((p + 1e-12) / (self._floor + 1e-12))
             probs[i] = np.clip((snr_db - 3.0) / 12.0, 0.0, 1.0) if p > 1e-8 else 0.0
         return probs

@@ -26,8 +26,8 @@ from typing import Any, Mapping, Protocol
 import numpy as np
 
 from omni_ros.audio import resample
-from omni_ros.echopath import (BLOCK, SAMPLE_RATE, EchoCanceller, EnergyVad, LeakEstimator, Reference,
-                               estimate_delay)
+from omni_ros.echopath import (BLOCK, FLOOR_RISE, SAMPLE_RATE, EchoCanceller, EnergyVad, LeakEstimator,
+                               Reference, estimate_delay, follow_floor)
 from omni_ros.errors import ConfigError
 from omni_ros.options import OptionSpec, resolve
 from omni_ros.types import FloatArray
@@ -54,16 +54,17 @@ OPTIONS: tuple[OptionSpec, ...] = (
                '(and the gate expects)', minimum=0.008, maximum=0.256),
     OptionSpec('echo_margin_db', 12.0, "'aec': while speaking, user voice needs this many dB more energy than "
                'the echo expected to be left after cancellation', minimum=0.0, maximum=30.0),
-    OptionSpec('gate_margin_db', 6.0, "'gate': while speaking, user voice needs this many dB more energy than "
+    OptionSpec('gate_margin_db', 9.0, "'gate': while speaking, user voice needs this many dB more energy than "
                'the echo predicted at the microphone', minimum=0.0, maximum=30.0),
     OptionSpec('suppression_db', 30.0, 'attenuation in dB of echo left after cancellation, and of the '
                'robot voice while the echo path is still unknown', minimum=0.0, maximum=80.0),
 )
 
-# Delay estimation: GCC-PHAT over this much audio, this often while playing; a peak must stand this far
-# above the mean correlation, and estimates in a row must agree within _LAG_TOLERANCE samples.
+# Delay estimation: GCC-PHAT over _DELAY_WINDOW seconds, every _DELAY_PERIOD blocks while playing; a
+# peak must stand _MIN_STRENGTH above the mean correlation, and estimates in a row must agree within
+# _LAG_TOLERANCE samples.
 _DELAY_WINDOW = 1.0
-_DELAY_PERIOD = 0.25
+_DELAY_PERIOD = 32  # blocks (0.256 s)
 _MIN_STRENGTH = 12.0
 _LAG_TOLERANCE = 2
 # The filter starts this many samples before the direct sound (the resampled reference rings a little).
@@ -98,7 +99,7 @@ class SelfHearingConfig:
     max_echo_delay: float = 0.3
     echo_length: float = 0.128
     echo_margin_db: float = 12.0
-    gate_margin_db: float = 6.0
+    gate_margin_db: float = 9.0
     suppression_db: float = 30.0
 
     def __post_init__(self) -> None:
@@ -231,11 +232,11 @@ class SelfHearing:
     def _new_stream(self, index: int) -> None:
         self._base = index  # absolute index of stream position 0
         self._pos = 0  # samples processed in this stream
-        self._history = np.zeros(0, np.float32)  # recent raw microphone, ending at _pos
+        self._history = np.zeros(0, np.float32)  # recent raw microphone, to the end of the current block
         self._heard = np.zeros(0, np.float32)  # what the VAD heard since its last complete frame
-        self._next_estimate = 0
         self._frames = 0  # VAD frames decided
-        self._noise = 0.0  # power of the room's noise in what the VAD hears
+        self._noise = 0.0  # power of the room's noise in what the VAD hears, per VAD frame
+        self._block_noise = 0.0  # the same per BLOCK of residual (the leak estimate runs on blocks)
         self._voiced_frames: collections.deque[int] = collections.deque(maxlen=4)
         self._evidence: collections.deque[int] = collections.deque()  # recent voiced frames
         self._reported = False  # these voiced frames made their barge-in
@@ -260,7 +261,14 @@ class SelfHearing:
     def _speaking(self, index: int) -> bool:
         return self._reference.active(index, self._tail())
 
+    def _playing(self, index: int) -> bool:
+        """Is the speaker's sound of ``index`` still on its way? Only then is there speech to interrupt
+        (the echo tail and hangover after it, or after a stop, are not)."""
+        return self._reference.active(index, self._max_lag if self._lag is None else self._lag)
+
     def _run(self, mic: FloatArray) -> tuple[FloatArray, BargeIn | None]:
+        keep = round(_DELAY_WINDOW * SAMPLE_RATE)
+        self._history = np.concatenate((self._history, mic))[-(keep + mic.size):]
         if self.config.strategy == 'gate':
             barge = self._listen(mic)  # the gate decides on the raw microphone before its gain follows
             _, out = self._shape(mic)
@@ -269,30 +277,27 @@ class SelfHearing:
             # suppressor chops it along with the leftover echo.
             residual, out = self._shape(mic)
             barge = self._listen(residual)
-        self._remember(mic)
-        return out, barge
-
-    def _remember(self, mic: FloatArray) -> None:
-        keep = round((_DELAY_WINDOW + 0.1) * SAMPLE_RATE)
-        self._history = np.concatenate((self._history, mic))[-keep:]
         self._pos += mic.size
+        self._history = self._history[-keep:]
         self._reference.trim(self._base + self._pos - keep - self._max_lag - self.config.taps - BLOCK)
-        if self.config.strategy != 'none' and self._pos >= self._next_estimate:
-            self._next_estimate = self._pos + round(_DELAY_PERIOD * SAMPLE_RATE)
-            self._estimate_delay()
+        return out, barge
 
     # -- echo delay ---------------------------------------------------------------------------------
 
-    def _estimate_delay(self) -> None:
+    def _estimate_delay(self, offset: int, block: int) -> None:
+        """Estimate from the second of microphone before stream position ``offset``, inside the current
+        ``block`` of samples (the history ends with it): the grid keeps it independent of block sizes."""
         window = round(_DELAY_WINDOW * SAMPLE_RATE)
-        if self._history.size < window:
+        stop = self._history.size - (self._pos + block - offset)
+        if stop < window:
             return
-        end = self._base + self._pos
+        mic = self._history[stop - window:stop]
+        end = self._base + offset
         ref = self._reference.get(end - window - self._max_lag, end)
         # Only while the window holds speech from the speaker, not silence.
-        if np.mean(ref[self._max_lag:] ** 2) < 1e-6 or np.mean(self._history[-window:] ** 2) < 1e-8:
+        if np.mean(ref[self._max_lag:] ** 2) < 1e-6 or np.mean(mic ** 2) < 1e-8:
             return
-        found = estimate_delay(self._history[-window:], ref, self._max_lag)
+        found = estimate_delay(mic, ref, self._max_lag)
         if found.strength < _MIN_STRENGTH:
             self._agreeing = 0
             return
@@ -322,6 +327,8 @@ class SelfHearing:
         while done < mic.size:
             at = (self._pos + done) % BLOCK
             if at == 0:
+                if (self._pos + done) % (_DELAY_PERIOD * BLOCK) == 0:
+                    self._estimate_delay(self._pos + done, mic.size)
                 self._start_block(self._base + self._pos + done)
             take = min(BLOCK - at, mic.size - done)
             if self._speaking_block:
@@ -372,7 +379,8 @@ class SelfHearing:
         residual = float(np.mean(self._block_residual.astype(np.float64) ** 2))
         echo = float(np.mean(self._echo.astype(np.float64) ** 2))
         self._residual_power = 0.5 * self._residual_power + 0.5 * residual
-        self._leak.update(echo, residual, self._noise)
+        self._block_noise = follow_floor(self._block_noise, residual, FLOOR_RISE ** (BLOCK / VAD_FRAME))
+        self._leak.update(echo, residual, self._block_noise)
         self._converged = self._converged or (self._leak.blocks >= _LEARN_BLOCKS
                                               and self._leak.leak < _CONVERGED_LEAK)
 
@@ -398,8 +406,7 @@ class SelfHearing:
         start = self._base + frame_no * VAD_FRAME
         speaking = self._speaking(start)
         power = float(np.mean(frame.astype(np.float64) ** 2))
-        # The quietest frames are the room's noise: follow them down at once, up by ~1 dB a second.
-        self._noise = power if self._noise == 0.0 or power < self._noise else self._noise * 1.008
+        self._noise = follow_floor(self._noise, power, FLOOR_RISE)
         voiced = prob >= (self.config.speaking_threshold if speaking else self.config.threshold)
         if voiced and speaking and self.config.strategy != 'none':
             voiced = power >= self._margin * (self._expected_echo(start, power) + self._noise)
@@ -410,7 +417,8 @@ class SelfHearing:
             self._evidence.popleft()
         if not self._evidence:
             self._reported = False  # the user fell silent: the next voice is a new barge-in
-        if self._reported or not speaking or not self.ready or len(self._evidence) < self.config.min_frames:
+        if self._reported or len(self._evidence) < self.config.min_frames or not self.ready \
+                or not self._playing(start):
             return None
         self._reported = True
         onset = self._base + self._evidence[0] * VAD_FRAME
