@@ -29,7 +29,9 @@ class ChangeGate:
 
     A robot waiting at a crossing or in a lift sees the same picture for many seconds: rerunning OCR or
     the people detector on it only repeats the last answer. Differences are measured on a small blurred
-    grey thumbnail so sensor noise does not count, while a person or a sign appearing does.
+    grey thumbnail so sensor noise does not count, while a person or a sign appearing does. A changed
+    picture gets a second look on the next allowed chunk: one missed detection of someone who just
+    came in would otherwise stand until ``max_age``.
     """
 
     def __init__(self, cv2, max_age: int = 5, pixel_delta: int = 15, changed_fraction: float = 0.001) -> None:
@@ -39,10 +41,12 @@ class ChangeGate:
         self.changed_fraction = changed_fraction
         self._ref: np.ndarray | None = None
         self._age = 0
+        self._second_look = False
 
     def reset(self) -> None:
         self._ref = None
         self._age = 0
+        self._second_look = False
 
     def _thumb(self, image: ImageArray) -> np.ndarray:
         gray = self._cv2.cvtColor(image, self._cv2.COLOR_RGB2GRAY)
@@ -55,11 +59,15 @@ class ChangeGate:
             return self._age >= min_age or self._ref is None
         if self._age < min_age:
             return False
-        diff = np.abs(self._thumb(image) - self._ref) > self.pixel_delta
-        return float(diff.mean()) > self.changed_fraction
+        return self._second_look or self._changed(self._thumb(image))
+
+    def _changed(self, thumb: np.ndarray) -> bool:
+        return float((np.abs(thumb - self._ref) > self.pixel_delta).mean()) > self.changed_fraction
 
     def ran(self, image: ImageArray) -> None:
-        self._ref = self._thumb(image)
+        thumb = self._thumb(image)
+        self._second_look = self._ref is None or self._changed(thumb)
+        self._ref = thumb
         self._age = 0
 
 

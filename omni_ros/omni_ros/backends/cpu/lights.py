@@ -1,7 +1,9 @@
 """Traffic-light colour states from colour segmentation of lit, round, bright blobs.
 
-A lit lamp is saturated, bright, round and brighter than its surroundings (the housing). Thresholds are
-relative to the frame where possible so a dim or bright scene does not change the answer.
+A lit lamp is saturated, bright, round and brighter than its surroundings (the housing), and sits in a
+housing stacked with other lenses: right above or below it looks unlike the scene beside the light,
+where a beacon or a lamp on a wall has just more wall. Thresholds are relative to the frame where possible
+so a dim or bright scene does not change the answer.
 """
 
 from __future__ import annotations
@@ -15,6 +17,11 @@ from omni_ros.types import ImageArray
 
 # OpenCV hue is 0..180. Traffic greens are often blue-green, so green reaches into cyan.
 _HUES = {'red': ((0, 10), (165, 180)), 'yellow': ((12, 36),), 'green': ((40, 100),)}
+# Below this brightness (0..255) around the lamp, the picture is too dark to see a housing at all.
+_PITCH_DARK = 8.0
+# How much the housing must differ from the scene beside the light (or within itself), relative to the
+# brighter of the two.
+_HOUSING_CONTRAST = 0.4
 
 
 @dataclass(frozen=True)
@@ -42,6 +49,7 @@ class LightDetector(HsvDetector):
         bright = (s >= self.min_saturation) & (v >= v_thr)
         if not bright.any():
             return []
+        smooth = cv2.blur(v, (5, 5))  # for the housing check: sensor noise must not look like structure
         lamps: list[Lamp] = []
         for color, ranges in _HUES.items():
             hue_ok = np.zeros_like(bright)
@@ -53,12 +61,12 @@ class LightDetector(HsvDetector):
             mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
             contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
             for contour in contours:
-                lamp = self._lamp(cv2, contour, color, v)
+                lamp = self._lamp(cv2, contour, color, v, smooth)
                 if lamp is not None:
                     lamps.append(Lamp(color, lamp.x / scale, lamp.y / scale, lamp.radius / scale, lamp.confidence))
         return lamps
 
-    def _lamp(self, cv2, contour, color: str, v: np.ndarray) -> Lamp | None:
+    def _lamp(self, cv2, contour, color: str, v: np.ndarray, smooth: np.ndarray) -> Lamp | None:
         area = cv2.contourArea(contour)
         (cx, cy), radius = cv2.minEnclosingCircle(contour)
         if radius < self.min_radius_px or area < 12:
@@ -81,7 +89,7 @@ class LightDetector(HsvDetector):
             return None
         # Most of the ring is housing even where the housing is narrow, so its darker part decides.
         contrast = (float(inner.mean()) - float(np.percentile(ring, 30))) / max(float(inner.mean()), 1.0)
-        if contrast < 0.45:
+        if contrast < 0.45 or not _housed(smooth, cx, cy, radius):
             return None
         confidence = float(min(1.0, 0.5 * min(circularity, 1.0) + 0.5 * min(contrast / 0.6, 1.0)))
         return Lamp(color, cx, cy, radius, confidence)
@@ -92,3 +100,37 @@ class LightDetector(HsvDetector):
         for lamp in self.detect(image):
             out[lamp.color] = max(out.get(lamp.color, 0.0), lamp.confidence)
         return out
+
+
+def _housed(v: np.ndarray, cx: float, cy: float, r: float) -> bool:
+    """Whether the lamp at (cx, cy) sits in a traffic light's housing.
+
+    Right above or below a lamp (past its glow) are the housing and the next lens: darker than the scene
+    beside the light (a black housing by day) or not uniform (a lens against the housing in a dim room).
+    A beacon or a lamp on a wall has just more wall there. ``v`` is the blurred brightness. A light at
+    the frame's edge or in a pitch-dark picture is given the benefit of the doubt.
+    """
+    height, width = v.shape
+
+    def patch(x0: float, x1: float, y0: float, y1: float) -> np.ndarray | None:
+        x0, x1 = max(int(x0), 0), min(int(x1), width)
+        y0, y1 = max(int(y0), 0), min(int(y1), height)
+        return v[y0:y1, x0:x1].astype(np.float32) if x1 - x0 >= 2 and y1 - y0 >= 2 else None
+
+    # Beside: past the housing's edge, about 1.4 radii from the lamp's centre; the brighter side is the
+    # background even when something dark stands on the other.
+    beside = [float(p.mean()) for p in (patch(cx - 3.2 * r, cx - 2.2 * r, cy - r, cy + r),
+                                        patch(cx + 2.2 * r, cx + 3.2 * r, cy - r, cy + r)) if p is not None]
+    stacked = [p for p in (patch(cx - 1.2 * r, cx + 1.2 * r, cy - 3.6 * r, cy - 1.8 * r),
+                           patch(cx - 1.2 * r, cx + 1.2 * r, cy + 1.8 * r, cy + 3.6 * r)) if p is not None]
+    if not beside or not stacked:
+        return True
+    background = max(beside)
+    for p in stacked:
+        low, high = np.percentile(p, (10, 90))
+        scale = max(background, float(high))
+        if scale < _PITCH_DARK:
+            return True
+        if max(abs(float(p.mean()) - background), high - low) >= _HOUSING_CONTRAST * scale:
+            return True
+    return False

@@ -43,7 +43,7 @@ OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec('hog_threshold', 0.5, 'Lowest HOG score counted as a person.', minimum=0.0, maximum=5.0),
     OptionSpec('tone_snr_db', 14.0, 'How far above the noise floor a tone must be to count as a beep or '
                'bell.', minimum=3.0, maximum=60.0),
-    OptionSpec('click_snr_db', 14.0, 'How far above the background a click must be to count toward a knock.',
-               minimum=3.0, maximum=60.0),
+    OptionSpec('click_snr_db', 9.0, 'How far above the background (dB, 16 ms frames) a click must be to '
+               'count toward a knock; steady noise stays within about 1 dB of it.', minimum=3.0, maximum=60.0),
     OptionSpec('threads', 2, 'CPU threads for Whisper and OCR.', minimum=1, maximum=64),
 )

@@ -80,8 +80,7 @@ class SevenSegmentReader(HsvDetector):
         return [Reading(r.text, r.confidence, (r.box[0] + x0, r.box[1] + y0, r.box[2], r.box[3])) for r in readings]
 
     def _read_region(self, cv2, mask: np.ndarray, v: np.ndarray) -> list[Reading]:
-        best: list[Reading] = []
-        best_key = (0, 0)
+        found: list[Reading] = []
         # The gap between a digit's upper and lower segments scales with the (unknown) digit size, so try
         # a few closing heights; the width stays a third of it so neighbouring digits do not merge.
         for ky in (3, 5, 8, 12, 18, 27, 40):
@@ -100,12 +99,15 @@ class SevenSegmentReader(HsvDetector):
                 digit, conf = self._decode(mask[y:y + h, x:x + w])
                 if digit is not None:
                     boxes.append((x, y, w, h, digit, conf))
-            readings = _group(boxes)
-            if readings:
-                key = (len(readings[0].text), readings[0].box[3])
-                if key > best_key:
-                    best, best_key = readings, key
-        return best
+            found += _group(boxes)
+        # Each display keeps its most complete reading, whichever closing gave it: displays of different
+        # digit sizes are best read with different closings.
+        best: list[Reading] = []
+        for reading in sorted(found, key=lambda r: (len(r.text), r.box[3], r.confidence), reverse=True):
+            if not any(_overlap(reading.box, kept.box) for kept in best):
+                best.append(reading)
+        # The display is the reading with the tallest digits; smaller stray reads come after it.
+        return sorted(best, key=lambda r: -r.box[3])
 
     @staticmethod
     def _decode(cell: np.ndarray) -> tuple[str | None, float]:
@@ -171,6 +173,8 @@ def _group(boxes: list[tuple]) -> list[Reading]:
         text = str(int(''.join(b[4] for b in group)))  # leading blanks/zeros: "07" reads as floor 7
         conf = float(min(b[5] for b in group))
         out.append(Reading(text, conf, (x0, y0, x1 - x0, y1 - y0)))
-    # The display is the reading with the tallest digits; smaller stray reads come after it.
-    out.sort(key=lambda r: -r.box[3])
     return out
+
+
+def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]

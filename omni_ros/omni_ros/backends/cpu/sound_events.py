@@ -68,7 +68,7 @@ class _Tone:
 
 
 class SoundEventDetector:
-    def __init__(self, tone_snr_db: float = 14.0, click_snr_db: float = 14.0, min_beep_hz: float = 700.0) -> None:
+    def __init__(self, tone_snr_db: float = 14.0, click_snr_db: float = 9.0, min_beep_hz: float = 700.0) -> None:
         self.tone_snr_db = tone_snr_db
         self.click_snr_db = click_snr_db
         self.min_beep_hz = min_beep_hz
@@ -210,6 +210,8 @@ class SoundEventDetector:
         for tone in tones:
             if tone.bell_like or not tone.flat or tone.freq < self.min_beep_hz or tone.duration > 1.5:
                 continue
+            if any(_rings_within(tone, bell) for bell in bells):
+                continue  # a partial of a ringing bell, picked up again after fading into the noise
             if tone.open and tone.duration < 0.6:
                 continue  # may still turn into a long tone or a bell; decide next chunk
             self._report(events, 'beep', tone.onset, _tone_conf(tone.level), tone.freq, end=tone.end)
@@ -231,9 +233,13 @@ class SoundEventDetector:
         n = len(energy)
         while t < n - 6:
             peak = max(energy[t], energy[t + 1])
-            sharp = energy[t] - energy[t - 3:t].max() >= 9.0
-            loud = peak >= background + self.click_snr_db
-            gone = energy[t + 3:t + 7].min() <= peak - 12.0  # within ~50 ms
+            height = peak - background
+            # A quiet knock cannot rise or fall further than its height above the background: then it
+            # must rise by most of it (within two hops: its onset may straddle them) and fall back close
+            # to the background.
+            sharp = peak - energy[t - 3:t].max() >= min(9.0, 0.6 * height)
+            loud = height >= self.click_snr_db
+            gone = energy[t + 3:t + 7].min() <= max(peak - 12.0, background + 3.0)  # within ~50 ms
             if sharp and loud and gone and not speech[t]:
                 clicks.append(self._t0 + t * dt)
                 t += 8  # refractory: one click is one event
@@ -279,16 +285,23 @@ class SoundEventDetector:
         events.append(SoundEvent(kind, onset, confidence, freq))
 
 
+def _rings_within(tone: _Tone, bell: _Tone) -> bool:
+    """``tone`` starts after ``bell``, is quieter and is over before the bell is: part of its sound."""
+    return bell.onset < tone.onset < bell.end and tone.end <= bell.end + 0.1 and tone.level < bell.level
+
+
 def _tone_conf(level_db: float) -> float:
     return float(min(1.0, 0.4 + level_db / 50.0))
 
 
 def _merge_partials(tones: list[_Tone]) -> list[_Tone]:
-    """Tones starting together are one sound (harmonics, bell partials): keep the loudest of each."""
+    """Tones starting together are one sound (harmonics, bell partials): keep the loudest of each. A
+    quieter tone that starts with a louder one and dies first is one of its partials (a bell's upper
+    partials fade fastest); one that outlasts it is a sound of its own."""
     tones = sorted(tones, key=lambda t: -t.level)
     kept: list[_Tone] = []
     for tone in tones:
-        if any(abs(tone.onset - k.onset) <= 0.05 and abs(tone.end - k.end) <= 0.4 for k in kept):
+        if any(abs(tone.onset - k.onset) <= 0.05 and tone.end <= k.end + 0.4 for k in kept):
             continue
         kept.append(tone)
     return kept
