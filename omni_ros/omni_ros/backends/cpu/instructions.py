@@ -128,7 +128,9 @@ def parse_condition(body: str, original: str) -> Condition | None:
     if color:
         return Condition(ConditionKind.LIGHT_COLOR, color)
     if _LEAVE.search(body):
-        return Condition(ConditionKind.NOBODY_PRESENT, fall=1, rise=3)
+        # Two empty chunks in a row: one missed detection does not empty the room, and a third would
+        # make the alert about two seconds late.
+        return Condition(ConditionKind.NOBODY_PRESENT, fall=1, rise=2)
     if re.search(rf"\b{_PERSON}\b", body) or re.search(r"\b(?:person|people|face|visitor|intruder)\b", body):
         return Condition(ConditionKind.PERSON_PRESENT, fall=3)
     return None
