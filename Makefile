@@ -14,8 +14,12 @@ demo: setup
 test: setup
 	@$(PY) -m pytest
 
+# Ratios against baselines measured in the same run: input path, CPU backend, MiniCPM-o adapter, barge-in.
 bench: setup
 	@$(PY) -m omni_ros.tools.bench_ingest
+	@$(PY) -m omni_ros.tools.bench_cpu
+	@$(PY) -m omni_ros.tools.bench_minicpmo
+	@$(PY) -m omni_ros.tools.bench_bargein
 
 clean:
 	rm -rf build .venv .pytest_cache

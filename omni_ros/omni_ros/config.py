@@ -11,6 +11,7 @@ from typing import Any, Mapping
 from omni_ros.errors import ConfigError
 from omni_ros.imaging import DEFAULT_MAX_PIXELS
 from omni_ros.options import OptionSpec, resolve
+from omni_ros.selfhearing import OPTIONS as SELF_HEARING_OPTIONS
 from omni_ros.speech import OPTIONS as SPEECH_OPTIONS
 
 NODE_OPTIONS: tuple[OptionSpec, ...] = (
@@ -22,6 +23,10 @@ NODE_OPTIONS: tuple[OptionSpec, ...] = (
                "'compressed' to image/compressed (sensor_msgs/CompressedImage, jpeg or png)",
                choices=('raw', 'compressed')),
     OptionSpec('use_camera', True, 'subscribe to the camera; false runs on audio only'),
+    OptionSpec('audio_input', 'omni', "microphone message type on 'audio': 'omni' (omni_ros_interfaces/AudioChunk, "
+               "e.g. from omni_mic) or 'audio_common' (audio_common_msgs/AudioDataStamped, e.g. audio_capture's "
+               "audio_stamped, with its format from audio_common_msgs/AudioInfo on 'audio_info')",
+               choices=('omni', 'audio_common')),
     OptionSpec('use_microphone', True, 'subscribe to the audio topic; false runs on video only'),
     OptionSpec('chunk_period', 1.0, 'length of one input unit in seconds (MiniCPM-o is built for 1.0)',
                minimum=0.2, maximum=5.0),
@@ -43,6 +48,8 @@ NODE_OPTIONS: tuple[OptionSpec, ...] = (
                minimum=0.1, maximum=3600.0),
     OptionSpec('standing_watches', [], 'instructions followed from configure on, without an action goal '
                "(e.g. 'alert me if someone falls'); restored after every reconfigure"),
+    OptionSpec('barge_in', True, 'a user talking over the robot interrupts it: speech stops, players are told to '
+               'drop what they queued, the backend listens (sensitivity and echo handling: self_hearing.*)'),
     OptionSpec('speech_encoding', 'S16LE', 'encoding of the published speech audio',
                choices=('S16LE', 'F32LE')),
     OptionSpec('state_period', 0.5, 'seconds between state messages', minimum=0.05, maximum=60.0),
@@ -52,7 +59,7 @@ NODE_OPTIONS: tuple[OptionSpec, ...] = (
 )
 
 # Groups of node parameters declared as '<group>.<option>' (backend options are declared the same way).
-SECTIONS: dict[str, tuple[OptionSpec, ...]] = {'speech': SPEECH_OPTIONS}
+SECTIONS: dict[str, tuple[OptionSpec, ...]] = {'speech': SPEECH_OPTIONS, 'self_hearing': SELF_HEARING_OPTIONS}
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,7 @@ class NodeConfig:
     image_transport: str
     use_camera: bool
     use_microphone: bool
+    audio_input: str
     chunk_period: float
     frames_per_chunk: int
     max_latency: float
@@ -72,6 +80,7 @@ class NodeConfig:
     default_cooldown: float
     ask_timeout: float
     standing_watches: tuple[str, ...]
+    barge_in: bool
     speech_encoding: str
     state_period: float
     diagnostics_period: float

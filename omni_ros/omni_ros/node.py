@@ -10,34 +10,33 @@ from __future__ import annotations
 
 import itertools
 import secrets
-import signal
 import threading
 import time
 import traceback
-from typing import Any
+from typing import Any, Callable
 
-import rclpy
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
 from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.action.server import ServerGoalHandle
 from rclpy.clock import Clock, ClockType
 from rclpy.exceptions import ParameterUninitializedException
-from rclpy.executors import SingleThreadedExecutor
-from rclpy.signals import SignalHandlerOptions
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, qos_profile_sensor_data
 from sensor_msgs.msg import CompressedImage, Image
 
-from omni_ros import backends, mapping
+from omni_ros import backends, mapping, spin
 from omni_ros.actions import GoalSupervisor, goal_uuid
 from omni_ros.config import NODE_OPTIONS, SECTIONS, NodeConfig
 from omni_ros.errors import BackendSetupError, ConfigError, ConversionError, OmniError, WatchRejectedError
 from omni_ros.options import OptionSpec
 from omni_ros.pipeline import PendingQuestion, Pipeline
+from omni_ros.selfhearing import SAMPLE_RATE as SELF_HEARING_RATE
+from omni_ros.selfhearing import BargeIn, SelfHearing, SelfHearingConfig
 from omni_ros.speech import SpeechConfig, SpeechOutput
-from omni_ros.types import Event, Question, Speech, SpeechInterruption, StreamSpec, Transcript
+from omni_ros.types import (Event, FloatArray, InterruptMode, Question, Speech, SpeechInterruption, StreamSpec,
+                            Transcript)
 from omni_ros.watches import Stopwatch, WatchState, WatchTable, normalize_instruction, standing_watches
 from omni_ros_interfaces.action import Ask, SetWatch
 from omni_ros_interfaces.msg import AudioChunk, OmniState, ProactiveEvent, SpeechInterrupt
@@ -76,6 +75,11 @@ class OmniNode(LifecycleNode):
         self._backend: backends.Backend | None = None
         self._pipeline: Pipeline | None = None
         self._speech_out: SpeechOutput | None = None
+        self._hearing: SelfHearing | None = None
+        # played() comes from the backend worker, process() from the microphone callback.
+        self._hearing_lock = threading.Lock()
+        self._barge_ins = 0
+        self._audio_info: Any = None  # latest audio_common_msgs/AudioInfo (audio_input 'audio_common')
         self.watches = WatchTable()
         self._active = False
         self._run_token = secrets.token_hex(4)
@@ -161,11 +165,30 @@ class OmniNode(LifecycleNode):
         try:
             config = NodeConfig.from_values(self._values(''))
             speech_config = SpeechConfig.from_values(self._values('speech.'))
+            hearing_config = SelfHearingConfig.from_values(self._values('self_hearing.'))
             name = backends.resolve_backend(config.backend, lambda n: self._values(f'{n}.'))
             backend = backends.create_backend(name, self._values(f'{name}.'))
         except ConfigError as error:
             self.get_logger().error(f'configure failed: {error}')
             return TransitionCallbackReturn.FAILURE
+        if config.use_microphone and config.audio_input == 'audio_common':
+            try:
+                import audio_common_msgs.msg  # noqa: F401
+            except ImportError:
+                self.get_logger().error(
+                    "configure failed: audio_input is 'audio_common' but audio_common_msgs is not installed: "
+                    "install it (ros-<distro>-audio-common-msgs), or publish omni_ros_interfaces/AudioChunk "
+                    "(e.g. with omni_mic) and set audio_input to 'omni'")
+                return TransitionCallbackReturn.FAILURE
+        hearing = None
+        if config.use_microphone and (config.barge_in or hearing_config.strategy != 'none'):
+            hearing = SelfHearing(hearing_config)
+            try:
+                hearing.setup()
+            except OmniError as error:
+                self.get_logger().error(f'configure failed: self-hearing could not be set up: {error}; set '
+                                        "self_hearing.vad to 'energy', or barge_in false with self_hearing.strategy 'none'")
+                return TransitionCallbackReturn.FAILURE
         self.get_logger().info(f"loading backend '{name}'")
         try:
             backend.setup()
@@ -182,6 +205,7 @@ class OmniNode(LifecycleNode):
             return TransitionCallbackReturn.FAILURE
         self.config, self.backend_name, self._backend, self._backend_error = config, name, backend, ''
         self._speech_out = SpeechOutput(speech_config)
+        self._hearing = hearing
         self.watches.default_cooldown = config.default_cooldown
         # Configure starts from an empty table (cleanup ended every watch), so standing ones come back.
         for watch in standing_watches(list(config.standing_watches), self._now()):
@@ -189,9 +213,15 @@ class OmniNode(LifecycleNode):
         wanted = backend.stream_spec()
         spec = StreamSpec(wanted.sample_rate, config.frames_per_chunk or wanted.frames_per_chunk,
                           config.chunk_period)
+        if hearing is not None and spec.sample_rate != SELF_HEARING_RATE:
+            # Only our own backends exist and all listen at 16 kHz; say so rather than hear badly.
+            self.get_logger().warn(f"backend '{name}' listens at {spec.sample_rate} Hz; self-hearing works at "
+                                   f'{SELF_HEARING_RATE} Hz and is off: the robot cannot be interrupted')
+            self._hearing = hearing = None
         self._pipeline = Pipeline(backend, spec, self.watches, self, max_latency=config.max_latency,
                                   jump_threshold=config.jump_threshold, max_backlog=config.max_backlog,
-                                  expect_audio=config.use_microphone, expect_video=config.use_camera)
+                                  expect_audio=config.use_microphone, expect_video=config.use_camera,
+                                  audio_filter=self._hear if hearing is not None else None)
         pub = self.create_lifecycle_publisher
         self._publishers_ = {
             'events': pub(ProactiveEvent, 'events', _OUTPUT_QOS),
@@ -220,7 +250,15 @@ class OmniNode(LifecycleNode):
             # raw=True: only the header stamp of every frame is read; pixels only for frames used.
             self._subscriptions_.append(self.create_subscription(
                 msg_type, topic, lambda raw: self._on_image(raw, compressed), qos_profile_sensor_data, raw=True))
-        if config.use_microphone:
+        if config.use_microphone and config.audio_input == 'audio_common':
+            from audio_common_msgs.msg import AudioDataStamped, AudioInfo
+
+            self._audio_info = None
+            # Best effort matches any publisher; capture nodes repeat their info or send it at start.
+            self._subscriptions_ += [
+                self.create_subscription(AudioInfo, 'audio_info', self._on_audio_info, _AUDIO_QOS),
+                self.create_subscription(AudioDataStamped, 'audio', self._on_audio_common, _AUDIO_QOS)]
+        elif config.use_microphone:
             self._subscriptions_.append(self.create_subscription(
                 AudioChunk, 'audio', self._on_audio, _AUDIO_QOS))
         self._timers_ = [
@@ -285,7 +323,7 @@ class OmniNode(LifecycleNode):
         self._publishers_ = {}
         if self._backend is not None:
             self._backend.shutdown()
-        self._backend, self._pipeline, self._speech_out = None, None, None
+        self._backend, self._pipeline, self._speech_out, self._hearing = None, None, None, None
 
     # -- input --------------------------------------------------------------------------------------
     def _input_error(self, what: str, error: Exception) -> None:
@@ -304,9 +342,18 @@ class OmniNode(LifecycleNode):
             self._input_error('camera frame', error)
 
     def _on_audio(self, msg: AudioChunk) -> None:
+        self._add_audio(lambda: mapping.msg_to_speech(msg))
+
+    def _on_audio_info(self, msg: Any) -> None:
+        self._audio_info = msg
+
+    def _on_audio_common(self, msg: Any) -> None:
+        self._add_audio(lambda: mapping.audio_data_to_speech(msg, self._audio_info))
+
+    def _add_audio(self, decode: Callable[[], Speech]) -> None:
         assert self.config is not None and self._pipeline is not None
         try:
-            audio = mapping.msg_to_speech(msg)
+            audio = decode()
             seconds = audio.samples.size / audio.sample_rate
             if seconds > self.config.max_audio_message_seconds:
                 raise ConversionError(
@@ -347,9 +394,37 @@ class OmniNode(LifecycleNode):
             self._publish('transcript', mapping.transcript_to_msg(published))
 
     def speech(self, speech: Speech) -> None:
-        out = self._speech_out
-        if out is not None:
-            out.add(speech, self._now())
+        out, hearing = self._speech_out, self._hearing
+        if out is None:
+            return
+        blocks = out.add(speech, self._now())
+        if hearing is not None:
+            with self._hearing_lock:
+                for block in blocks:
+                    hearing.played(block.stamp, block.samples, block.sample_rate)
+
+    # -- barge-in (microphone callback, under the pipeline's input lock) -----------------------------
+    def _hear(self, stamp: float, samples: FloatArray) -> FloatArray:
+        """The robot's own voice out of the microphone audio; a user talking over it cuts the speech."""
+        hearing = self._hearing
+        assert hearing is not None and self.config is not None
+        with self._hearing_lock:
+            heard, barge_in = hearing.process(stamp, samples)
+        if barge_in is not None and self.config.barge_in:
+            self._barge_in(barge_in)
+        return heard
+
+    def _barge_in(self, barge_in: BargeIn) -> None:
+        at = barge_in.detected
+        out, pipeline, hearing = self._speech_out, self._pipeline, self._hearing
+        if out is None or pipeline is None or hearing is None or not out.playing(at):
+            return
+        self._cut_speech(at, 'barge_in')
+        with self._hearing_lock:
+            hearing.stop_playback(at)
+        pipeline.interrupt(InterruptMode.FORCE_LISTEN)
+        self._barge_ins += 1
+        self.get_logger().info(f'barge-in: the user spoke from {barge_in.onset:.2f} s; speech stopped at {at:.2f} s')
 
     def _release_speech(self) -> None:
         out, config = self._speech_out, self.config
@@ -395,7 +470,7 @@ class OmniNode(LifecycleNode):
         values: dict[str, Any] = {'backend': self.backend_name, 'active': self._active,
                                   'active_watches': len(self.watches), 'input_errors': self._input_errors,
                                   'last_input_error': self._last_input_error,
-                                  'backend_error': self._backend_error}
+                                  'backend_error': self._backend_error, 'barge_ins': self._barge_ins}
         level, message = DiagnosticStatus.OK, 'running'
         pipeline = self._pipeline
         if pipeline is None:
@@ -478,28 +553,11 @@ class OmniNode(LifecycleNode):
 
 
 def main(args: list[str] | None = None) -> None:
-    # Our own signal handling: rclpy's would invalidate the context at once, before the running
-    # goals could be ended with a result, and clients would see the server vanish instead.
-    stop = threading.Event()
-    with rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO):
-        node = OmniNode()
-        # No callback blocks (the backend has its own worker thread, goals hold no thread), so one
-        # thread serves everything. rclpy's MultiThreadedExecutor busy-polls handlers queued for its
-        # pool and cost a whole core on the input rate alone.
-        executor = SingleThreadedExecutor()
-        executor.add_node(node)
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: stop.set())
-        if node.get_parameter('autostart').value:
-            node.autostart()
-        spinner = threading.Thread(target=executor.spin, name='omni_executor', daemon=True)
-        spinner.start()
-        stop.wait()
-        node.close()
+    def stop(node: OmniNode) -> None:
+        node.close()  # every action watch ends with a reason before the context goes
         node.wait_for_goals(timeout=3.0)
-        executor.shutdown()
-        spinner.join(timeout=5.0)
-        node.destroy_node()
+
+    spin.run(OmniNode, stop, args)
 
 
 if __name__ == '__main__':

@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 from omni_ros.audio import StreamResampler
 from omni_ros.backends.base import Backend
@@ -38,24 +38,34 @@ class OutputSink(Protocol):
     def backend_failed(self, error: Exception) -> None: ...
 
 
+AudioFilter = Callable[[float, FloatArray], FloatArray]
+"""Microphone audio at the backend's rate (stamp, samples) -> what the backend hears (same length)."""
+
+
 class InputCutter:
     """Audio of any rate resampled to the backend's, then cut into chunks with the frames.
 
     Shared by the node's pipeline and the offline evaluation so both cut input the same way.
+    ``audio_filter`` (the node's self-hearing) sees the resampled audio before it is cut.
     Not thread-safe: the pipeline calls it under its input lock.
     """
 
-    def __init__(self, spec: StreamSpec, **sync_args: Any) -> None:
+    def __init__(self, spec: StreamSpec, audio_filter: AudioFilter | None = None, **sync_args: Any) -> None:
         self.sync = ChunkSynchronizer(spec, **sync_args)
         self._target_rate = spec.sample_rate
         self._resampler: StreamResampler | None = None
+        self._filter = audio_filter
 
     def add_audio(self, stamp: float, samples: FloatArray, sample_rate: int) -> None:
         resampler = self._resampler
         if resampler is None or resampler.src_rate != sample_rate:
             resampler = self._resampler = StreamResampler(sample_rate, self._target_rate)
         # The resampler holds back ~1 ms of look-ahead: its output starts that much earlier.
-        self.sync.add_audio(stamp - resampler.lag_seconds, resampler.process(samples))
+        stamp -= resampler.lag_seconds
+        samples = resampler.process(samples)
+        if self._filter is not None and samples.size:
+            samples = self._filter(stamp, samples)
+        self.sync.add_audio(stamp, samples)
 
 
 @dataclass
@@ -80,13 +90,13 @@ class PipelineStats:
 class Pipeline:
     def __init__(self, backend: Backend, spec: StreamSpec, watches: WatchTable, sink: OutputSink, *,
                  max_latency: float, jump_threshold: float, max_backlog: int,
-                 expect_audio: bool, expect_video: bool) -> None:
+                 expect_audio: bool, expect_video: bool, audio_filter: AudioFilter | None = None) -> None:
         self.backend = backend
         self.spec = spec
         self.watches = watches
         self._sink = sink
         self._sync_args = dict(max_latency=max_latency, jump_threshold=jump_threshold,
-                               expect_audio=expect_audio, expect_video=expect_video)
+                               expect_audio=expect_audio, expect_video=expect_video, audio_filter=audio_filter)
         self._input = InputCutter(spec, **self._sync_args)
         self._input_lock = threading.Lock()
         self._queue: collections.deque[Chunk] = collections.deque()
