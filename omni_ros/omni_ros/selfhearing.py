@@ -6,7 +6,9 @@ model, with the robot's own voice suppressed while it plays, and a ``BargeIn`` w
 the robot. Strategies (``SelfHearingConfig.strategy``):
 
 - ``aec``: an adaptive echo canceller against the played reference (bulk delay found by GCC-PHAT,
-  frequency-domain NLMS, residual echo suppression); the VAD listens to what is left.
+  frequency-domain NLMS). The VAD listens to the residual, and while the robot plays a voiced frame
+  also needs energy well above the echo expected to be left; the model gets the residual with that
+  leftover echo suppressed.
 - ``gate``: the VAD listens to the raw microphone; while the robot plays, a voiced frame also needs
   energy well above the echo predicted from the reference (echo gain and delay learned online).
 - ``none``: the VAD on the raw microphone (only the threshold changes while speaking); the baseline.
@@ -21,14 +23,14 @@ from __future__ import annotations
 import collections
 import math
 from dataclasses import dataclass
-from typing import Any, Mapping, Protocol
+from typing import Any, Mapping
 
 import numpy as np
 
 from omni_ros.audio import resample
 from omni_ros.echopath import (BLOCK, FLOOR_RISE, SAMPLE_RATE, EchoCanceller, EnergyVad, LeakEstimator,
                                Reference, estimate_delay, follow_floor)
-from omni_ros.errors import ConfigError
+from omni_ros.errors import ConfigError, ConversionError
 from omni_ros.options import OptionSpec, resolve
 from omni_ros.types import FloatArray
 
@@ -73,9 +75,9 @@ _PRE_ECHO = 32
 # at least this many blocks of robot speech (1 s).
 _CONVERGED_LEAK = 0.1
 _LEARN_BLOCKS = 125
-# Residual echo varies around its estimate (syllable onsets, a filter still converging): suppress as if
-# it were this many times larger. A user louder than that still dominates what the VAD hears.
-_OVERSUBTRACT = 8.0
+# Residual echo varies around its estimate (syllable onsets, a filter still converging): the model's
+# audio is suppressed as if it were this many times larger; a user louder than that passes.
+_OVERSUBTRACT = 4.0
 # Per block, the echo left after cancellation is expected to fade no faster than this (a 0.5 s
 # reverberation time: 60 dB in 0.5 s).
 _TAIL_DECAY = 10.0 ** (-60.0 / 0.5 * BLOCK / SAMPLE_RATE / 10.0)
@@ -204,7 +206,7 @@ class SelfHearing:
             raise RuntimeError('SelfHearing.setup() was not called')
         mic = np.asarray(samples, np.float32)
         if mic.ndim != 1:
-            raise ConfigError(f'SelfHearing.process needs mono samples (n,), got shape {mic.shape}')
+            raise ConversionError(f'SelfHearing.process needs mono samples (n,), got shape {mic.shape}')
         index = self._index(stamp)
         expected = self._base + self._pos
         if self._pos == 0:

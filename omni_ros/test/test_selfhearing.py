@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from omni_ros.echopath import BLOCK, EnergyVad
-from omni_ros.errors import BackendSetupError, ConfigError
+from omni_ros.errors import BackendSetupError, ConfigError, ConversionError
 from omni_ros.selfhearing import OPTIONS, SelfHearing, SelfHearingConfig
 from omni_ros.tools import bench_bargein as bench
 
@@ -63,9 +63,13 @@ def test_missing_onnxruntime_is_a_setup_error_naming_the_package(monkeypatch: py
     SelfHearing(SelfHearingConfig(vad='energy')).setup()  # the numpy fallback needs nothing
 
 
-def test_process_before_setup_is_an_error() -> None:
+def test_process_before_setup_or_with_stereo_is_an_error() -> None:
+    sh = SelfHearing(SelfHearingConfig(vad='energy'))
     with pytest.raises(RuntimeError, match='setup'):
-        SelfHearing().process(0.0, np.zeros(320, np.float32))
+        sh.process(0.0, np.zeros(320, np.float32))
+    sh.setup()
+    with pytest.raises(ConversionError, match='mono'):
+        sh.process(0.0, np.zeros((320, 2), np.float32))
 
 
 def test_robot_alone_never_barges_in_but_plain_vad_does(scene: bench.Scene, default_run: bench.Result) -> None:
