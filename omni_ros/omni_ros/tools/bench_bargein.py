@@ -11,7 +11,8 @@ Printed per room and strategy: false barge-ins per minute of robot-only speech, 
 user's voice onset (first 10 ms within 20 dB of their speech level) to the decision (median, max),
 misses, the level of the audio handed to the model during robot-only speech relative to the user's
 speech, and CPU milliseconds per second of audio (time.process_time of process() and played()).
-Run: ``python -m omni_ros.tools.bench_bargein``.
+The row 'none, no echo' runs the plain VAD with the robot's echo taken out of the microphone: the
+delay the VAD itself needs, for reference. Run: ``python -m omni_ros.tools.bench_bargein``.
 """
 
 from __future__ import annotations
@@ -176,7 +177,7 @@ def make_scene(room: Room, robot_seconds: float = 150.0, trials: int = 20) -> Sc
     robot: list[Utterance] = []
     pos = int(0.5 * SR)
     spoken = 0
-    order = iter(rng.permutation(len(lines) * 100) % len(lines))
+    order = iter(rng.permutation(len(lines) * 100) % len(lines))  # a shuffled deck of 100 sets of lines
     while spoken < robot_seconds * SR:
         x = np.concatenate([lines[next(order)] for _ in range(int(rng.integers(1, 3)))])
         robot.append(Utterance(pos, x))
