@@ -114,3 +114,79 @@ def test_crossing_end_to_end(tmp_path):
     assert data['overall']['latency_median'] <= 1.5
     for group in data['modalities']:
         assert group['recall'] == 1.0 and group['precision'] == 1.0
+
+
+def run_eval(*args: str) -> subprocess.CompletedProcess:
+    code = 'import sys, omni_ros.tools.evaluate as e; sys.exit(e.main(sys.argv[1:]))'
+    return subprocess.run([sys.executable, '-c', code, *args], capture_output=True, text=True, timeout=300,
+                          env=dict(os.environ))
+
+
+def test_suite_subset_end_to_end(tmp_path):
+    """omni_eval --suite on three scenarios: totals per watch kind, floors, JSON, and the scenarios saved."""
+    out = tmp_path / 'suite.json'
+    proc = run_eval('--suite', '--only', 'floor-0[0-2]', '--option', 'speak=false', '--json', str(out),
+                    '--save-scenarios', str(tmp_path / 'scenarios'))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert 'chunk' in proc.stderr  # the progress bar
+    assert 'by kind' in proc.stdout and 'floors (recall and precision >= 0.9' in proc.stdout
+    data = json.loads(out.read_text())
+    assert data['scenarios'] == ['floor-00', 'floor-01', 'floor-02'] and data['below_floors'] == {}
+    kinds = {g['name']: g for g in data['kinds']}
+    assert kinds['floor']['true_positives'] == 3 and kinds['floor']['false_positives'] == 0
+    assert kinds['floor']['latency_median'] <= 1.5
+    assert {w['scenario'] for w in data['watches']} == set(data['scenarios'])
+    # Every watch is in the table's totals, once.
+    assert sum(g['watches'] for g in data['kinds']) == len(data['watches'])
+    # A saved scenario is a scenario file: evaluating it alone gives the same floor figures.
+    saved = tmp_path / 'scenarios' / 'floor-01.yaml'
+    single = tmp_path / 'single.json'
+    assert run_eval(str(saved), '--option', 'speak=false', '--no-progress', '--json', str(single)).returncode == 0
+    alone = {w['id']: w for w in json.loads(single.read_text())['watches']}
+    together = {w['id']: w for w in data['watches'] if w['scenario'] == 'floor-01'}
+    assert {k: w['alerts'] for k, w in alone.items()} == {k: w['alerts'] for k, w in together.items()}
+
+
+@pytest.mark.parametrize('args, message', [
+    ([], 'give an input'),
+    (['crossing', '--suite'], 'not both'),
+    (['crossing', '--only', 'light-*'], '--only only apply with --suite'),
+    (['--suite', '--watches', 'w.yaml'], '--watches do not apply with --suite'),
+])
+def test_suite_arguments_are_checked(args, message, capsys):
+    from omni_ros.tools.evaluate import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    assert exc.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_suite_filter_that_matches_nothing_names_the_groups(capsys):
+    from omni_ros.tools.evaluate import main
+
+    assert main(['--suite', '--only', 'lights-*', '--no-progress']) == 2
+    err = capsys.readouterr().err
+    assert 'matches no scenario' in err and 'light-*' in err and 'sounds-*' in err
+
+
+def test_unmappable_instruction_is_refused_before_set_up(tmp_path, capsys):
+    from omni_ros.tools.evaluate import main
+
+    path = tmp_path / 'watches.yaml'
+    path.write_text('watches:\n  - {id: rain, instruction: tell me when it rains, modality: vision, at: 2.0}\n')
+    assert main(['crossing', '--watches', str(path), '--no-progress']) == 2
+    err = capsys.readouterr().err
+    assert "cannot follow 'tell me when it rains'" in err and 'traffic light' in err  # what it understands
+
+
+def test_floors_name_what_a_kind_misses():
+    from omni_ros.scenario.suite import Floors
+    from omni_ros.tools.evaluate import GroupResult, below_floors
+
+    def group(precision, recall, latency):
+        return GroupResult('ding', 10, 0, 0, 0, 0, precision, recall, latency, latency)
+
+    assert below_floors(group(1.0, 0.9, 1.5), Floors()) == []
+    assert below_floors(group(None, None, None), Floors()) == []  # nothing expected, nothing said
+    assert below_floors(group(0.85, 0.8, 1.6), Floors()) == [
+        'recall 0.80 < 0.9', 'precision 0.85 < 0.9', 'median latency 1.60 s > 1.5 s']

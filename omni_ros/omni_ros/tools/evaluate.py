@@ -4,6 +4,8 @@
     omni_eval crossing --via-bag                        # the same scenario through its (cached) rosbag2 bag
     omni_eval /data/my_bag --watches my_watches.yaml    # your own recording and expected alert times
     omni_eval crossing --backend scripted --json out.json
+    omni_eval --suite                                   # the generated suite (omni_ros/scenario/suite.py),
+                                                        # figures per watch kind against the acceptance floors
 
 No DDS and no rclpy: the bag is read with rosbags, messages are decoded with the same code the node uses
 (omni_ros.cdr / imaging / audio), cut into chunks by the ChunkSynchronizer with the backend's stream_spec,
@@ -23,12 +25,14 @@ first chunk's start); null means the condition never happens.
 Matching: an alert stamped in [at - 1.0, at + window] is a true positive (the first one; later ones in
 that span are duplicates, counted separately and not as false alarms); every other alert is a false
 positive; a watch with ``at`` set and no true positive is a miss. Latency = the true positive's event
-stamp minus ``at``.
+stamp minus ``at``. Watches with a ``kind`` are also totalled per kind; with ``--suite`` the command
+exits 1 when a kind falls below the floors (recall and precision 0.9, median latency 1.5 s).
 """
 
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import json
 import math
 import os
@@ -45,6 +49,7 @@ from omni_ros import imaging, mapping
 from omni_ros.errors import ConfigError, ConversionError, OmniError
 from omni_ros.pipeline import InputCutter
 from omni_ros.scenario.model import ExpectedWatch, Scenario
+from omni_ros.scenario.suite import SUITE_SEED, Floors
 from omni_ros.types import Chunk, EventKind, LazyFrame, StreamSpec, Watch
 
 EARLY_SLACK = 1.0  # an alert up to this many seconds before `at` still counts (its chunk may start earlier)
@@ -60,6 +65,8 @@ class WatchResult:
     modality: str
     at: float | None
     window: float
+    kind: str = ''
+    scenario: str = ''  # where the watch was evaluated, when several scenarios are
     alerts: list[float] = field(default_factory=list)
     true_positives: int = 0
     false_positives: int = 0
@@ -87,9 +94,9 @@ class WatchResult:
         return out
 
 
-def match_alerts(expected: ExpectedWatch, alert_times: Iterable[float]) -> WatchResult:
+def match_alerts(expected: ExpectedWatch, alert_times: Iterable[float], scenario: str = '') -> WatchResult:
     """Classify ``alert_times`` (seconds from the start) against one expected watch."""
-    result = WatchResult(expected.id, expected.modality.value, expected.at, expected.window)
+    result = WatchResult(expected.id, expected.modality.value, expected.at, expected.window, expected.kind, scenario)
     result.alerts = sorted(float(t) for t in alert_times)
     for t in result.alerts:
         inside = expected.at is not None and expected.at - EARLY_SLACK <= t <= expected.at + expected.window
@@ -135,15 +142,34 @@ def summarize(name: str, results: Sequence[WatchResult]) -> GroupResult:
         latency_max=max(latencies) if latencies else None)
 
 
-def evaluate_alerts(expected: Sequence[ExpectedWatch], alerts: dict[str, list[float]]) -> dict[str, Any]:
-    """Per-watch, per-modality and overall figures for alerts keyed by watch id."""
-    per_watch = [match_alerts(w, alerts.get(w.id, ())) for w in expected]
+def group_results(per_watch: Sequence[WatchResult]) -> dict[str, Any]:
+    """Per-watch results with their totals per kind (watches that name one), per modality and overall."""
+    kinds = sorted({r.kind for r in per_watch if r.kind})
     modalities = sorted({r.modality for r in per_watch})
     return {
-        'watches': per_watch,
+        'watches': list(per_watch),
+        'kinds': [summarize(k, [r for r in per_watch if r.kind == k]) for k in kinds],
         'modalities': [summarize(m, [r for r in per_watch if r.modality == m]) for m in modalities],
         'overall': summarize('all', per_watch),
     }
+
+
+def evaluate_alerts(expected: Sequence[ExpectedWatch], alerts: dict[str, list[float]]) -> dict[str, Any]:
+    """Per-watch, per-kind, per-modality and overall figures for alerts keyed by watch id."""
+    return group_results([match_alerts(w, alerts.get(w.id, ())) for w in expected])
+
+
+def below_floors(group: GroupResult, floors: Floors) -> list[str]:
+    """What a kind's totals miss of the floors (empty: all met). Undefined figures miss nothing: a kind
+    with no expected event has no recall, one that never alerted no precision."""
+    misses = []
+    if group.recall is not None and group.recall < floors.recall:
+        misses.append(f'recall {group.recall:.2f} < {floors.recall}')
+    if group.precision is not None and group.precision < floors.precision:
+        misses.append(f'precision {group.precision:.2f} < {floors.precision}')
+    if group.latency_median is not None and group.latency_median > floors.median_latency:
+        misses.append(f'median latency {group.latency_median:.2f} s > {floors.median_latency} s')
+    return misses
 
 
 # -- watch lists -------------------------------------------------------------------------------------
@@ -304,20 +330,47 @@ def _fmt(value: float | None, pattern: str = '{:.2f}') -> str:
     return '-' if value is None else pattern.format(value)
 
 
-def format_table(report: dict[str, Any]) -> str:
-    lines = [f"{'watch':<18} {'modality':<11} {'at':>6} {'alerts':>6} {'TP':>3} {'FP':>3} {'dup':>3} "
+def _watch_lines(results: Iterable[WatchResult], label: str = 'watch') -> list[str]:
+    lines = [f"{label:<30} {'modality':<8} {'at':>6} {'alerts':>6} {'TP':>3} {'FP':>3} {'dup':>3} "
              f"{'miss':>4} {'precision':>9} {'recall':>6} {'latency':>8}"]
-    for r in report['watches']:
-        lines.append(f"{r.id[:18]:<18} {r.modality:<11} {_fmt(r.at, '{:.1f}'):>6} {len(r.alerts):>6} "
+    for r in results:
+        name = f'{r.scenario}/{r.id}' if r.scenario else r.id
+        lines.append(f"{name[:30]:<30} {r.modality:<8} {_fmt(r.at, '{:.1f}'):>6} {len(r.alerts):>6} "
                      f"{r.true_positives:>3} {r.false_positives:>3} {r.duplicates:>3} {r.misses:>4} "
                      f"{_fmt(r.precision):>9} {_fmt(r.recall):>6} {_fmt(r.latency, '{:+.2f} s'):>8}")
-    lines.append('')
-    lines.append(f"{'by modality':<18} {'watches':>7} {'TP':>3} {'FP':>3} {'miss':>4} {'precision':>9} "
-                 f"{'recall':>6} {'median latency':>14} {'max latency':>11}")
-    for g in [*report['modalities'], report['overall']]:
-        lines.append(f"{g.name:<18} {g.watches:>7} {g.true_positives:>3} {g.false_positives:>3} {g.misses:>4} "
-                     f"{_fmt(g.precision):>9} {_fmt(g.recall):>6} {_fmt(g.latency_median, '{:.2f} s'):>14} "
-                     f"{_fmt(g.latency_max, '{:.2f} s'):>11}")
+    return lines
+
+
+def _group_lines(title: str, groups: Iterable[GroupResult], floors: Floors | None = None) -> list[str]:
+    lines = [f"{title:<18} {'watches':>7} {'TP':>3} {'FP':>3} {'miss':>4} {'precision':>9} "
+             f"{'recall':>6} {'median latency':>14} {'max latency':>11}" + ('  floors' if floors else '')]
+    for g in groups:
+        line = (f"{g.name:<18} {g.watches:>7} {g.true_positives:>3} {g.false_positives:>3} {g.misses:>4} "
+                f"{_fmt(g.precision):>9} {_fmt(g.recall):>6} {_fmt(g.latency_median, '{:.2f} s'):>14} "
+                f"{_fmt(g.latency_max, '{:.2f} s'):>11}")
+        if floors is not None:
+            line += '  ' + ('; '.join(below_floors(g, floors)) or 'met')
+        lines.append(line)
+    return lines
+
+
+def format_table(report: dict[str, Any]) -> str:
+    lines = _watch_lines(report['watches'])
+    if report['kinds']:
+        lines += [''] + _group_lines('by kind', report['kinds'])
+    lines += [''] + _group_lines('by modality', [*report['modalities'], report['overall']])
+    return '\n'.join(lines)
+
+
+def format_suite(report: dict[str, Any], floors: Floors) -> str:
+    """Totals per kind against the floors, then every watch that missed or alerted falsely."""
+    lines = _group_lines('by kind', report['kinds'], floors)
+    lines += [''] + _group_lines('by modality', [*report['modalities'], report['overall']])
+    wrong = [r for r in report['watches'] if r.false_positives or r.misses]
+    lines += ['', f'{len(wrong)} of {len(report["watches"])} watches missed or alerted falsely'
+              + (':' if wrong else '.')]
+    if wrong:
+        lines += _watch_lines(wrong, 'scenario/watch')
     return '\n'.join(lines)
 
 
@@ -325,6 +378,7 @@ def report_json(report: dict[str, Any], meta: dict[str, Any]) -> dict[str, Any]:
     return {
         **meta,
         'watches': [r.as_dict() for r in report['watches']],
+        'kinds': [asdict(g) for g in report['kinds']],
         'modalities': [asdict(g) for g in report['modalities']],
         'overall': asdict(report['overall']),
     }
@@ -347,8 +401,17 @@ def _parse_options(pairs: Sequence[str]) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog='omni_eval', description=__doc__.splitlines()[0],
-        epilog='Input: a bundled scenario name, a scenario .yaml, or a rosbag2 directory.')
-    parser.add_argument('input', help='scenario name or .yaml path, or a rosbag2 bag directory')
+        epilog='Input: a bundled scenario name, a scenario .yaml, or a rosbag2 directory; or --suite.')
+    parser.add_argument('input', nargs='?', help='scenario name or .yaml path, or a rosbag2 bag directory')
+    parser.add_argument('--suite', action='store_true',
+                        help='evaluate on the generated suite instead of one input; totals per watch kind')
+    parser.add_argument('--seed', type=int, default=SUITE_SEED,
+                        help=f'with --suite: generate the suite from this seed (default {SUITE_SEED})')
+    parser.add_argument('--only', action='append', default=[], metavar='PATTERN',
+                        help="with --suite: only scenarios whose name matches (repeatable), e.g. 'light-*'")
+    parser.add_argument('--save-scenarios', metavar='DIR',
+                        help='with --suite: also write each scenario as a .yaml file into DIR (replay one with '
+                        'omni_eval DIR/NAME.yaml)')
     parser.add_argument('--watches', metavar='YAML', help='watch list with expected alert times '
                         '(default: the scenario\'s expected.watches)')
     parser.add_argument('--scenario', metavar='NAME', help='for a bag: take watches and start time from this scenario')
@@ -365,19 +428,57 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--json', metavar='PATH', help='also write the figures as JSON ("-" for stdout)')
     parser.add_argument('--no-progress', action='store_true', help='no progress bar on stderr')
     args = parser.parse_args(argv)
+    if args.suite == bool(args.input):
+        parser.error('give an input (scenario or bag) or --suite, not both' if args.suite
+                     else 'give an input (a scenario name, a scenario .yaml or a bag directory) or --suite')
+    suite_only = [flag for flag, value in (('--only', args.only), ('--save-scenarios', args.save_scenarios),
+                                           ('--seed', args.seed != SUITE_SEED)) if value]
+    other_only = [flag for flag, value in (('--watches', args.watches), ('--scenario', args.scenario),
+                                           ('--via-bag', args.via_bag)) if value]
+    if not args.suite and suite_only:
+        parser.error(f"{', '.join(suite_only)} only apply with --suite")
+    if args.suite and other_only:
+        parser.error(f"{', '.join(other_only)} do not apply with --suite")
     os.environ.setdefault('HF_HUB_OFFLINE', '1')  # nothing may be fetched at run time
 
     try:
-        return _run(args)
+        return _run_suite(args) if args.suite else _run(args)
     except (OmniError, OSError) as exc:
         print(f'omni_eval: {exc}', file=sys.stderr)
         return 2
 
 
-def _run(args: argparse.Namespace) -> int:
+def _progress(args: argparse.Namespace, total: int) -> Any:
     from tqdm import tqdm
 
+    return tqdm(total=max(1, total), unit='chunk', file=sys.stderr, disable=args.no_progress, desc='omni_eval',
+                leave=False)
+
+
+def _backend(args: argparse.Namespace) -> Any:
     from omni_ros.backends import create_backend
+
+    return create_backend(args.backend, _parse_options(args.option))
+
+
+def _set_up(backend: Any, watches: Iterable[ExpectedWatch]) -> float:
+    """Check every instruction (before a slow set-up), set ``backend`` up; the seconds the set-up took."""
+    for watch in watches:
+        backend.check_instruction(watch.instruction)
+    t0 = time.perf_counter()
+    backend.setup()
+    return time.perf_counter() - t0
+
+
+def _write_json(args: argparse.Namespace, data: dict[str, Any]) -> None:
+    text = json.dumps(data, indent=2)
+    if args.json == '-':
+        print(text)
+    else:
+        Path(args.json).write_text(text + '\n', encoding='utf-8')
+
+
+def _run(args: argparse.Namespace) -> int:
     from omni_ros.scenario import cached_bag, load_scenario
 
     source = Path(args.input)
@@ -396,7 +497,7 @@ def _run(args: argparse.Namespace) -> int:
     else:
         raise ConfigError('a bag needs a watch list: pass --watches YAML (or --scenario NAME)')
 
-    backend = create_backend(args.backend, _parse_options(args.option))
+    backend = _backend(args)
     spec = backend.stream_spec()
     origin = scn.start_time if scn is not None else None
     if is_bag or args.via_bag:
@@ -406,11 +507,8 @@ def _run(args: argparse.Namespace) -> int:
     else:
         items, duration, label = _scenario_items(scn), scn.duration, f'scenario {scn.name}'
 
-    t0 = time.perf_counter()
-    backend.setup()
-    setup_s = time.perf_counter() - t0
-    bar = tqdm(total=max(1, math.ceil(duration / spec.chunk_seconds)), unit='chunk', file=sys.stderr,
-               disable=args.no_progress, desc='omni_eval', leave=False)
+    setup_s = _set_up(backend, expected)
+    bar = _progress(args, math.ceil(duration / spec.chunk_seconds))
     try:
         run = run_backend(backend, _chunks(items, spec), expected, origin, one_shot=args.one_shot,
                           progress=lambda chunk: bar.update(1))
@@ -423,20 +521,106 @@ def _run(args: argparse.Namespace) -> int:
     print(f'{label}: backend {args.backend}, {run.chunks} chunks ({run.stream_seconds:.1f} s) in '
           f'{run.wall_seconds:.1f} s (real-time factor {_fmt(rtf)}), set-up {setup_s:.1f} s')
     print(format_table(report))
-    print(f'latency: alert event stamp (start of the {spec.chunk_seconds:g} s chunk it refers to) minus the expected '
-          f'time; the alert is decided at the chunk\'s end')
+    print(_LATENCY_NOTE.format(spec.chunk_seconds))
     if args.json:
-        data = report_json(report, {
+        _write_json(args, report_json(report, {
             'input': label, 'backend': args.backend, 'chunks': run.chunks,
             'stream_seconds': run.stream_seconds, 'wall_seconds': round(run.wall_seconds, 3),
             'real_time_factor': rtf, 'setup_seconds': round(setup_s, 3), 'one_shot': args.one_shot,
-            'early_slack_seconds': EARLY_SLACK})
-        text = json.dumps(data, indent=2)
-        if args.json == '-':
-            print(text)
-        else:
-            Path(args.json).write_text(text + '\n', encoding='utf-8')
+            'early_slack_seconds': EARLY_SLACK}))
     return 0
+
+
+_LATENCY_NOTE = ('latency: alert event stamp (start of the {:g} s chunk it refers to) minus the expected time; '
+                 "the alert is decided at the chunk's end")
+
+
+@dataclass
+class SuiteRun:
+    """Every watch of every scenario, matched, and what running them cost."""
+
+    results: list[WatchResult]
+    scenarios: int
+    chunks: int
+    stream_seconds: float
+    wall_seconds: float
+
+
+def run_suite(backend: Any, scenarios: Sequence[Scenario], *, one_shot: bool = False,
+              progress: Callable[[Scenario, Chunk], None] | None = None) -> SuiteRun:
+    """Each scenario rendered in-process and fed to one set-up backend (a new session each)."""
+    spec = backend.stream_spec()
+    results: list[WatchResult] = []
+    chunks = 0
+    stream = wall = 0.0
+    for scn in scenarios:
+        step = None if progress is None else (lambda chunk, scn=scn: progress(scn, chunk))
+        run = run_backend(backend, _chunks(_scenario_items(scn), spec), scn.expected.watches, scn.start_time,
+                          one_shot=one_shot, progress=step)
+        results += [match_alerts(w, run.alerts[w.id], scn.name) for w in scn.expected.watches]
+        chunks += run.chunks
+        stream += run.stream_seconds
+        wall += run.wall_seconds
+    return SuiteRun(results, len(scenarios), chunks, stream, wall)
+
+
+def select_scenarios(scenarios: Sequence[Scenario], patterns: Sequence[str]) -> list[Scenario]:
+    """The scenarios whose names match any of ``patterns`` (all of them when there are none)."""
+    chosen = [s for s in scenarios if not patterns or any(fnmatch.fnmatchcase(s.name, p) for p in patterns)]
+    if not chosen:
+        names = sorted({s.name.rsplit('-', 1)[0] + '-*' for s in scenarios})
+        raise ConfigError(f"--only {' '.join(patterns)} matches no scenario of the suite; try {', '.join(names)}")
+    return chosen
+
+
+def _run_suite(args: argparse.Namespace) -> int:
+    import yaml
+
+    from omni_ros.scenario.suite import parse_suite_scenario, suite_data
+
+    data = suite_data(args.seed)
+    scenarios = select_scenarios([parse_suite_scenario(d) for d in data], args.only)
+    if args.save_scenarios:
+        out = Path(args.save_scenarios)
+        out.mkdir(parents=True, exist_ok=True)
+        chosen = {s.name for s in scenarios}
+        for item in data:
+            if item['name'] in chosen:
+                (out / f"{item['name']}.yaml").write_text(yaml.safe_dump(item, sort_keys=False), encoding='utf-8')
+    backend = _backend(args)
+    setup_s = _set_up(backend, [w for s in scenarios for w in s.expected.watches])
+    spec = backend.stream_spec()
+    bar = _progress(args, sum(math.ceil(s.duration / spec.chunk_seconds) for s in scenarios))
+
+    def step(scn: Scenario, chunk: Chunk) -> None:
+        bar.set_postfix_str(scn.name, refresh=False)
+        bar.update(1)
+
+    try:
+        run = run_suite(backend, scenarios, one_shot=args.one_shot, progress=step)
+    finally:
+        bar.close()
+        backend.shutdown()
+
+    report = group_results(run.results)
+    floors = Floors()
+    rtf = run.wall_seconds / run.stream_seconds if run.stream_seconds else None
+    print(f'suite (seed {args.seed}): {run.scenarios} scenarios, backend {args.backend}, {run.chunks} chunks '
+          f'({run.stream_seconds:.0f} s) in {run.wall_seconds:.1f} s (real-time factor {_fmt(rtf)}), '
+          f'set-up {setup_s:.1f} s')
+    print(format_suite(report, floors))
+    print(_LATENCY_NOTE.format(spec.chunk_seconds))
+    failing = [g.name for g in report['kinds'] if below_floors(g, floors)]
+    print(f"floors (recall and precision >= {floors.recall}, median latency <= {floors.median_latency} s): "
+          + (f"not met by {', '.join(failing)}" if failing else 'met by every kind'))
+    if args.json:
+        _write_json(args, report_json(report, {
+            'input': 'suite', 'seed': args.seed, 'scenarios': [s.name for s in scenarios], 'backend': args.backend,
+            'chunks': run.chunks, 'stream_seconds': run.stream_seconds, 'wall_seconds': round(run.wall_seconds, 3),
+            'real_time_factor': rtf, 'setup_seconds': round(setup_s, 3), 'one_shot': args.one_shot,
+            'early_slack_seconds': EARLY_SLACK, 'floors': asdict(floors),
+            'below_floors': {g.name: below_floors(g, floors) for g in report['kinds'] if below_floors(g, floors)}}))
+    return 1 if failing else 0
 
 
 if __name__ == '__main__':
