@@ -89,7 +89,7 @@ def user_voice() -> tuple[np.ndarray, float]:
     """A different voice saying something short, at about the echo's level; and its onset in s."""
     from omni_ros.backends.cpu.tts import FliteTts
 
-    tts = FliteTts('kal', SR)
+    tts = FliteTts('awb', SR)
     tts.setup()
     x = tts.synthesize('Wait, stop please, I have a question.')
     x = 0.4 * x / np.max(np.abs(x))
