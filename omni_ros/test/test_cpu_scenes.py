@@ -12,6 +12,7 @@ from omni_ros.backends.cpu.people import PeopleDetector
 from omni_ros.backends.cpu.sevenseg import SevenSegmentReader
 from omni_ros.backends.cpu.sound_events import SoundEventDetector
 from omni_ros.scenario import parse_scenario, render_audio, render_frame
+from test_cpu_vision import lights, people  # noqa: F401  (the detectors, set up once per module)
 
 LIGHT = {'box': [100, 60, 80, 216], 'states': [{'at': 0.0, 'show': 'green'}]}
 BEACON = {'center': [450, 90], 'radius': 20, 'color': [255, 150, 0], 'lit': [[0.0, 5.0]]}
@@ -23,21 +24,6 @@ def scene(duration: float = 5.0, noise: float = 0.006, **elements):
         'camera': {'width': 640, 'height': 480, 'fps': 10},
         'audio': {'sample_rate': 16000, 'block': 0.05, 'noise': noise},
         'scene': elements}, 'scene.yaml')
-
-
-@pytest.fixture(scope='module')
-def lights() -> LightDetector:
-    d = LightDetector()
-    d.setup()
-    return d
-
-
-@pytest.fixture(scope='module')
-def people() -> PeopleDetector:
-    d = PeopleDetector()
-    d.setup()
-    yield d
-    d.close()
 
 
 @pytest.mark.parametrize('lighting', [0.08, 0.4, 1.0, 1.35])
