@@ -10,46 +10,23 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
 from rclpy.clock import Clock, ClockType
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
-from rclpy.parameter import Parameter
 
 from omni_ros import spin
 from omni_ros.errors import ConfigError
 from omni_ros.options import OptionSpec
-
-_ROS_TYPES = {bool: Parameter.Type.BOOL, int: Parameter.Type.INTEGER, float: Parameter.Type.DOUBLE,
-              str: Parameter.Type.STRING}
+from omni_ros.params import DeclaredOptions
 
 
 class AudioNode(LifecycleNode):
     def __init__(self, name: str, specs: tuple[OptionSpec, ...], **kwargs: Any) -> None:
         super().__init__(name, **kwargs)
-        self._specs = {spec.name: spec for spec in specs}
-        for spec in specs:
-            descriptor = ParameterDescriptor(name=spec.name, description=spec.description,
-                                             type=_ROS_TYPES[type(spec.default)].value)
-            if spec.choices:
-                descriptor.additional_constraints = 'one of: ' + ', '.join(map(str, spec.choices))
-            self.declare_parameter(spec.name, spec.default, descriptor)
-        self.add_on_set_parameters_callback(self._validate_change)
+        self.params = DeclaredOptions(self)
+        self.params.declare(specs)
+        self.params.validate_changes()
         self.steady = Clock(clock_type=ClockType.STEADY_TIME)
-        self.error_log_period = float(self._specs['error_log_period'].default)
-
-    def values(self) -> dict[str, Any]:
-        return {name: self.get_parameter(name).value for name in self._specs}
-
-    def _validate_change(self, params: list[Parameter]) -> SetParametersResult:
-        for param in params:
-            spec = self._specs.get(param.name)
-            if spec is None:
-                continue
-            try:
-                spec.validate(param.value)
-            except ConfigError as error:
-                return SetParametersResult(successful=False, reason=str(error))
-        return SetParametersResult(successful=True)
+        self.error_log_period = float(self.params.specs['error_log_period'].default)
 
     def now(self) -> float:
         """Node time in seconds (thread-safe: the audio callbacks stamp with it)."""
@@ -66,7 +43,7 @@ class AudioNode(LifecycleNode):
 
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
         try:
-            description = self.configure(self.values())
+            description = self.configure(self.params.values())
         except ConfigError as error:
             self.get_logger().error(f'configure failed: {error}')
             return TransitionCallbackReturn.FAILURE
@@ -117,16 +94,6 @@ class AudioNode(LifecycleNode):
 
     def cleanup(self) -> None:
         raise NotImplementedError
-
-    def autostart(self) -> None:
-        """Configure and activate once the executor spins (so a stop signal is already handled)."""
-
-        def run() -> None:
-            timer.cancel()
-            if self.trigger_configure() == TransitionCallbackReturn.SUCCESS:
-                self.trigger_activate()
-
-        timer = self.create_timer(0.0, run)
 
 
 def main(make_node: Callable[[], AudioNode], args: list[str] | None = None) -> None:

@@ -16,13 +16,10 @@ import traceback
 from typing import Any, Callable
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
 from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.action.server import ServerGoalHandle
 from rclpy.clock import Clock, ClockType
-from rclpy.exceptions import ParameterUninitializedException
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
-from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, qos_profile_sensor_data
 from sensor_msgs.msg import CompressedImage, Image
 
@@ -30,7 +27,7 @@ from omni_ros import backends, mapping, spin
 from omni_ros.actions import GoalSupervisor, goal_uuid
 from omni_ros.config import NODE_OPTIONS, SECTIONS, NodeConfig
 from omni_ros.errors import BackendSetupError, ConfigError, ConversionError, OmniError, WatchRejectedError
-from omni_ros.options import OptionSpec
+from omni_ros.params import DeclaredOptions
 from omni_ros.pipeline import PendingQuestion, Pipeline
 from omni_ros.selfhearing import SAMPLE_RATE as SELF_HEARING_RATE
 from omni_ros.selfhearing import BargeIn, SelfHearing, SelfHearingConfig
@@ -43,8 +40,6 @@ from omni_ros_interfaces.msg import AudioChunk, OmniState, ProactiveEvent, Speec
 from omni_ros_interfaces.msg import Transcript as TranscriptMsg
 from omni_ros_interfaces.srv import ListWatches
 
-_ROS_TYPES = {bool: Parameter.Type.BOOL, int: Parameter.Type.INTEGER, float: Parameter.Type.DOUBLE,
-              str: Parameter.Type.STRING, list: Parameter.Type.STRING_ARRAY}
 _OUTPUT_QOS = QoSProfile(depth=50)
 # Sensor-data QoS, but deep: audio blocks are small and every one matters (a lost 50 ms block can
 # hold a ding's onset), while depth 5 overflows whenever the backend keeps Python busy for 250 ms.
@@ -57,18 +52,18 @@ _SPEECH_PERIOD = 0.02  # s between releases of speech blocks: well under a block
 class OmniNode(LifecycleNode):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__('omni_node', **kwargs)
-        self._specs: dict[str, OptionSpec] = {}
-        self._declare(NODE_OPTIONS, prefix='')
+        self._params = DeclaredOptions(self)
+        self._params.declare(NODE_OPTIONS)
         for section, options in SECTIONS.items():
-            self._declare(options, prefix=f'{section}.')
+            self._params.declare(options, prefix=f'{section}.')
         for name in backends.BUILTIN:
             try:
                 options = backends.backend_options(name)
             except ImportError as error:  # a broken optional backend must not take the others down
                 self.get_logger().error(f"backend '{name}' cannot be imported: {error}")
                 continue
-            self._declare(options, prefix=f'{name}.')
-        self.add_on_set_parameters_callback(self._validate_parameter_change)
+            self._params.declare(options, prefix=f'{name}.')
+        self._params.validate_changes()
 
         self.config: NodeConfig | None = None
         self.backend_name = ''
@@ -105,54 +100,6 @@ class OmniNode(LifecycleNode):
         self._diagnostics_timer = self.create_timer(1.0, self._publish_diagnostics, clock=self._steady)
         self._goal_timer = self.create_timer(_GOAL_PERIOD, self._supervise_goals, clock=self._steady)
 
-    def autostart(self) -> None:
-        """Configure and activate from the executor once it spins, rather than before: main() is then
-        already waiting for SIGINT/SIGTERM, so a stop during a long model load ends the process cleanly."""
-
-        def run() -> None:
-            timer.cancel()
-            if self.trigger_configure() == TransitionCallbackReturn.SUCCESS:
-                self.trigger_activate()
-
-        timer = self.create_timer(0.0, run)
-
-    # -- parameters ---------------------------------------------------------------------------------
-    def _declare(self, specs: tuple[OptionSpec, ...], prefix: str) -> None:
-        for spec in specs:
-            name = prefix + spec.name
-            self._specs[name] = spec
-            descriptor = ParameterDescriptor(name=name, description=spec.description,
-                                             type=_ROS_TYPES[type(spec.default)].value)
-            if spec.choices:
-                descriptor.additional_constraints = 'one of: ' + ', '.join(map(str, spec.choices))
-            default = spec.default
-            # An empty list does not say which array type it is: declare by type, read as default.
-            value = _ROS_TYPES[list] if isinstance(default, list) and not default else default
-            self.declare_parameter(name, value, descriptor)
-
-    def _value(self, name: str) -> Any:
-        try:
-            value = self.get_parameter(name).value
-        except ParameterUninitializedException:  # declared by type only (empty list default)
-            return self._specs[name].default
-        return list(value) if isinstance(value, (list, tuple)) else value
-
-    def _values(self, prefix: str) -> dict[str, Any]:
-        return {name[len(prefix):]: self._value(name) for name in self._specs
-                if name.startswith(prefix) and (prefix or '.' not in name)}
-
-    def _validate_parameter_change(self, params: list[Parameter]) -> SetParametersResult:
-        for param in params:
-            spec = self._specs.get(param.name)
-            if spec is None:
-                continue
-            value = list(param.value) if isinstance(param.value, (list, tuple)) else param.value
-            try:
-                spec.validate(value)
-            except ConfigError as error:
-                return SetParametersResult(successful=False, reason=str(error))
-        return SetParametersResult(successful=True)
-
     # -- lifecycle ----------------------------------------------------------------------------------
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
         try:
@@ -163,11 +110,11 @@ class OmniNode(LifecycleNode):
 
     def _configure(self) -> TransitionCallbackReturn:
         try:
-            config = NodeConfig.from_values(self._values(''))
-            speech_config = SpeechConfig.from_values(self._values('speech.'))
-            hearing_config = SelfHearingConfig.from_values(self._values('self_hearing.'))
-            name = backends.resolve_backend(config.backend, lambda n: self._values(f'{n}.'))
-            backend = backends.create_backend(name, self._values(f'{name}.'))
+            config = NodeConfig.from_values(self._params.values(''))
+            speech_config = SpeechConfig.from_values(self._params.values('speech.'))
+            hearing_config = SelfHearingConfig.from_values(self._params.values('self_hearing.'))
+            name = backends.resolve_backend(config.backend, lambda n: self._params.values(f'{n}.'))
+            backend = backends.create_backend(name, self._params.values(f'{name}.'))
         except ConfigError as error:
             self.get_logger().error(f'configure failed: {error}')
             return TransitionCallbackReturn.FAILURE

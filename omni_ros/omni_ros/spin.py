@@ -14,17 +14,28 @@ from typing import Callable, TypeVar
 
 import rclpy
 from rclpy.executors import SingleThreadedExecutor
-from rclpy.node import Node
+from rclpy.lifecycle import LifecycleNode, TransitionCallbackReturn
 from rclpy.signals import SignalHandlerOptions
 
+N = TypeVar('N', bound=LifecycleNode)
 
-N = TypeVar('N', bound=Node)
+
+def autostart(node: LifecycleNode) -> None:
+    """Configure and activate from the executor once it spins, rather than before: run() is then
+    already waiting for SIGINT/SIGTERM, so a stop during a long model load ends the process cleanly."""
+
+    def run() -> None:
+        timer.cancel()
+        if node.trigger_configure() == TransitionCallbackReturn.SUCCESS:
+            node.trigger_activate()
+
+    timer = node.create_timer(0.0, run)
 
 
 def run(make_node: Callable[[], N], stop_node: Callable[[N], None], args: list[str] | None = None) -> None:
     """Spin ``make_node()`` until a stop signal, then ``stop_node(node)``, then shut ROS down.
 
-    The node's ``autostart`` parameter, when true, calls its ``autostart()`` method.
+    When the node's ``autostart`` parameter is true, it is configured and activated (``autostart``).
     """
     stop = threading.Event()
     with rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO):
@@ -34,7 +45,7 @@ def run(make_node: Callable[[], N], stop_node: Callable[[N], None], args: list[s
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
         if node.get_parameter('autostart').value:
-            node.autostart()  # type: ignore[attr-defined]
+            autostart(node)
         spinner = threading.Thread(target=executor.spin, name=f'{node.get_name()}_executor', daemon=True)
         spinner.start()
         stop.wait()
