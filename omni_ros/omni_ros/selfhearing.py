@@ -90,19 +90,22 @@ _STAMP_TOLERANCE = 0.02
 _MAX_GAP = 1.0
 
 
+_DEFAULTS = {spec.name: spec.default for spec in OPTIONS}
+
+
 @dataclass(frozen=True)
 class SelfHearingConfig:
-    strategy: str = 'aec'
-    vad: str = 'silero'
-    threshold: float = 0.5
-    speaking_threshold: float = 0.4
-    min_speech: float = 0.064
-    hangover: float = 0.15
-    max_echo_delay: float = 0.3
-    echo_length: float = 0.128
-    echo_margin_db: float = 12.0
-    gate_margin_db: float = 9.0
-    suppression_db: float = 30.0
+    strategy: str = _DEFAULTS['strategy']
+    vad: str = _DEFAULTS['vad']
+    threshold: float = _DEFAULTS['threshold']
+    speaking_threshold: float = _DEFAULTS['speaking_threshold']
+    min_speech: float = _DEFAULTS['min_speech']
+    hangover: float = _DEFAULTS['hangover']
+    max_echo_delay: float = _DEFAULTS['max_echo_delay']
+    echo_length: float = _DEFAULTS['echo_length']
+    echo_margin_db: float = _DEFAULTS['echo_margin_db']
+    gate_margin_db: float = _DEFAULTS['gate_margin_db']
+    suppression_db: float = _DEFAULTS['suppression_db']
 
     def __post_init__(self) -> None:
         for spec in OPTIONS:

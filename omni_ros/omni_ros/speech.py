@@ -36,11 +36,14 @@ OPTIONS: tuple[OptionSpec, ...] = (
 )
 
 
+_DEFAULTS = {spec.name: spec.default for spec in OPTIONS}
+
+
 @dataclass(frozen=True)
 class SpeechConfig:
-    block_seconds: float = 0.16
-    lead: float = 0.2
-    sample_rate: int = 0
+    block_seconds: float = _DEFAULTS['block_seconds']
+    lead: float = _DEFAULTS['lead']
+    sample_rate: int = _DEFAULTS['sample_rate']
 
     @classmethod
     def from_values(cls, values: dict[str, object]) -> SpeechConfig:
@@ -154,10 +157,6 @@ class SpeechOutput:
         with self._lock:
             return self._tail > now
 
-    def busy_until(self) -> float:
-        with self._lock:
-            return self._tail
-
     # -- barge-in -----------------------------------------------------------------------------------
     def cut(self, at: float) -> SpeechCut | None:
         """Stop playback at input time ``at``: drop everything not yet played, return what players and
@@ -166,9 +165,10 @@ class SpeechOutput:
             cut = [p for p in self._pieces if p.end > at]
             if not cut:
                 return None
+            cut_turns = {p.turn_id for p in cut}
             turns: dict[int, list[str]] = {}
             for piece in self._pieces:
-                if piece.turn_id in {p.turn_id for p in cut}:
+                if piece.turn_id in cut_turns:
                     turns.setdefault(piece.turn_id, []).append(_played_words(piece, at))
             self._pending = [b for b in self._pending if b.stamp + b.samples.size / b.sample_rate <= at]
             self._pieces = [p for p in self._pieces if p.end <= at]
