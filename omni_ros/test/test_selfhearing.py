@@ -137,16 +137,21 @@ def _stream(sh: SelfHearing, start: float, mic: np.ndarray, block: int = 320) ->
     return out, barges
 
 
-def test_stop_playback_ends_the_speaking_state(scene: bench.Scene) -> None:
+def _learned(scene: bench.Scene) -> tuple[SelfHearing, int]:
+    """Self-hearing that learned the echo path on the scene's first two utterances; and where they end."""
     sh = SelfHearing()
     sh.setup()
-    # Learn the echo path on the scene's first utterances.
     first = scene.robot[2].start
     speech = np.zeros(first, np.float32)
     for u in scene.robot[:2]:
         speech[u.start:u.start + u.samples.size] = u.samples
     sh.played(bench.START, speech, SR)
     _stream(sh, bench.START, scene.mic[:first])
+    return sh, first
+
+
+def test_stop_playback_ends_the_speaking_state(scene: bench.Scene) -> None:
+    sh, first = _learned(scene)
     # Then 4 s of speech are queued but cut after 1 s; a user speaks from 2 s on, to a silent robot.
     t0 = bench.START + first / SR
     said = robot_speech(4.0)
@@ -167,14 +172,7 @@ def test_stop_playback_ends_the_speaking_state(scene: bench.Scene) -> None:
 
 
 def test_reset_forgets_the_stream_but_keeps_the_echo_path(scene: bench.Scene) -> None:
-    sh = SelfHearing()
-    sh.setup()
-    first = scene.robot[2].start
-    speech = np.zeros(first, np.float32)
-    for u in scene.robot[:2]:
-        speech[u.start:u.start + u.samples.size] = u.samples
-    sh.played(bench.START, speech, SR)
-    _stream(sh, bench.START, scene.mic[:first])
+    sh, _ = _learned(scene)
     delay = sh.echo_delay
     sh.reset()  # the clock jumped back to the start: what was played there is no longer playing
     assert sh.echo_delay == delay and sh.ready
