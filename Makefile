@@ -9,7 +9,7 @@ setup:
 
 # Main job: replay the bundled scenario through omni_node, set a watch through the action, print alerts.
 demo: setup
-	@$(PY) -m omni_ros.tools.demo
+	@$(PY) -m omni_ros.ros.demo
 
 test: setup
 	@$(PY) -m pytest

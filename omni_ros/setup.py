@@ -37,12 +37,12 @@ setup(
     license='Apache-2.0',
     entry_points={
         'console_scripts': [
-            'omni_node = omni_ros.node:main',
-            'omni_replay = omni_ros.tools.replay:main',
+            'omni_node = omni_ros.ros.node:main',
+            'omni_replay = omni_ros.ros.replay:main',
             'omni_make_scenario = omni_ros.tools.make_scenario:main',
             'omni_eval = omni_ros.tools.evaluate:main',
-            'omni_mic = omni_ros.mic_node:main',
-            'omni_speaker = omni_ros.speaker_node:main',
+            'omni_mic = omni_ros.ros.mic_node:main',
+            'omni_speaker = omni_ros.ros.speaker_node:main',
         ],
     },
 )

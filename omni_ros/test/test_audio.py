@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from omni_ros import audio
+from omni_ros.ingest import audio
 from omni_ros.errors import ConversionError, UnsupportedEncodingError
 
 RATE_PAIRS = [(44100, 16000), (48000, 16000), (16000, 24000), (24000, 48000), (22050, 16000),

@@ -12,12 +12,12 @@ from typing import Callable
 import numpy as np
 import pytest
 
-from omni_ros import audio
-from omni_ros.audio_devices import (CAPTURE_OPTIONS, PLAYBACK_OPTIONS, StreamSettings, check_capture, open_capture,
+from omni_ros.ingest import audio
+from omni_ros.devices.sound import (CAPTURE_OPTIONS, PLAYBACK_OPTIONS, StreamSettings, check_capture, open_capture,
                                     open_playback)
-from omni_ros.audio_io import Capture, PcmBlock, Player
+from omni_ros.devices.streams import Capture, PcmBlock, Player
 from omni_ros.errors import ConfigError, ConversionError
-from omni_ros.types import Speech, SpeechInterruption
+from omni_ros.data import Speech, SpeechInterruption
 
 T0 = 1_795_000_000.0  # epoch-scale times, as on a real node clock
 

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from audio_common_msgs.msg import AudioData, AudioDataStamped, AudioInfo  # test copy, built by tools/bootstrap.sh
 
-from omni_ros import mapping
-from omni_ros.audio_io import PcmBlock
+from omni_ros.ros import mapping
+from omni_ros.devices.streams import PcmBlock
 from omni_ros.errors import ConversionError, UnsupportedEncodingError
-from omni_ros.types import Speech
+from omni_ros.data import Speech
 
 STAMP = 1_795_000_000.25
 

@@ -23,7 +23,7 @@ from omni_ros.tools import processes
 
 pytestmark = pytest.mark.dds
 
-NODES = {'omni_mic': 'omni_ros.mic_node', 'omni_speaker': 'omni_ros.speaker_node'}
+NODES = {'omni_mic': 'omni_ros.ros.mic_node', 'omni_speaker': 'omni_ros.ros.speaker_node'}
 
 
 @pytest.fixture
@@ -71,8 +71,8 @@ def speech_publishers(ros_client) -> tuple[Any, Any]:
 
 
 def speech_block(value: float, stamp: float, turn: int, seconds: float = 0.1, rate: int = 16000) -> Any:
-    from omni_ros import mapping
-    from omni_ros.types import Speech
+    from omni_ros.ros import mapping
+    from omni_ros.data import Speech
 
     return mapping.speech_to_msg(Speech(np.full(round(seconds * rate), value, np.float32), rate, stamp,
                                         turn_id=turn))
@@ -198,8 +198,8 @@ def test_a_missing_device_fails_configure_with_the_device_list_and_can_be_fixed(
 
 def test_speaker_plays_speech_at_its_stamps_and_drops_interrupted_turns(ros_client, env, log_dir,
                                                                         tmp_path) -> None:
-    from omni_ros import mapping
-    from omni_ros.types import SpeechInterruption
+    from omni_ros.ros import mapping
+    from omni_ros.data import SpeechInterruption
 
     speaker = start('omni_speaker', env, log_dir, device=f'wav:{tmp_path}/out.wav', sample_rate=16000,
                     block_size=160)

@@ -19,11 +19,11 @@ import pytest
 import yaml
 from conftest import wait_for
 
-from omni_ros import mapping
-from omni_ros.audio import resample
+from omni_ros.ros import mapping
+from omni_ros.ingest.audio import resample
 from omni_ros.tools import processes
 from omni_ros.tools.bench_bargein import Room, impulse_response
-from omni_ros.types import Speech
+from omni_ros.data import Speech
 
 pytestmark = pytest.mark.dds
 

@@ -9,7 +9,7 @@ import pytest
 from rclpy.serialization import serialize_message
 from sensor_msgs.msg import CompressedImage, Image
 
-from omni_ros import cdr
+from omni_ros.ingest import cdr
 from omni_ros.errors import ConversionError
 
 

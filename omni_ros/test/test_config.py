@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from omni_ros.config import NODE_OPTIONS, NodeConfig
+from omni_ros.session.config import NODE_OPTIONS, NodeConfig
 from omni_ros.errors import ConfigError
-from omni_ros.options import OptionSpec, resolve
+from omni_ros.settings import OptionSpec, resolve
 
 
 def test_defaults_are_valid_and_described() -> None:

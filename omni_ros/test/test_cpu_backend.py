@@ -13,7 +13,7 @@ from omni_ros.backends import create_backend
 from omni_ros.backends.cpu import CpuBackend, synth
 from omni_ros.backends.cpu.deps import require_module
 from omni_ros.errors import BackendError, BackendSetupError, WatchRejectedError
-from omni_ros.types import Chunk, EventKind, InterruptMode, Modality, Question, Speaker, Watch, WatchSource
+from omni_ros.data import Chunk, EventKind, InterruptMode, Modality, Question, Speaker, Watch, WatchSource
 
 WATCHES = [
     Watch('light', 'tell me when the light turns green'),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from omni_ros.backends.cpu.conditions import Perceptions, SoundEvent
 from omni_ros.backends.cpu.decisions import WatchTracker
 from omni_ros.backends.cpu.instructions import parse_instruction
-from omni_ros.types import Watch
+from omni_ros.data import Watch
 
 
 def tracker(instruction: str, cooldown: float = 0.0, already: bool = True) -> WatchTracker:

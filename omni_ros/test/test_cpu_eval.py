@@ -12,7 +12,7 @@ import pytest
 from omni_ros.errors import ConfigError
 from omni_ros.scenario.model import ExpectedWatch
 from omni_ros.tools.evaluate import evaluate_alerts, load_watch_list, match_alerts, summarize
-from omni_ros.types import Modality
+from omni_ros.data import Modality
 
 
 def watch(at: float | None, window: float = 3.0, id: str = 'w', modality: Modality = Modality.VISION):

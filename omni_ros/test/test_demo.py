@@ -16,7 +16,7 @@ def test_demo_prints_each_alert_with_sim_time_and_watch_id_and_exits_0() -> None
     env = dict(os.environ)
     for key in ('ROS_DOMAIN_ID', 'ROS_HOME'):  # the demo makes its own private graph
         env.pop(key, None)
-    run = subprocess.run([sys.executable, '-m', 'omni_ros.tools.demo'], env=env, capture_output=True, text=True,
+    run = subprocess.run([sys.executable, '-m', 'omni_ros.ros.demo'], env=env, capture_output=True, text=True,
                          timeout=300, stdin=subprocess.DEVNULL)
     out = run.stdout + run.stderr
     assert run.returncode == 0, out

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image as PILImage
 
-from omni_ros import imaging
+from omni_ros.ingest import imaging
 from omni_ros.errors import ConversionError, UnsupportedEncodingError
 
 H, W = 6, 10

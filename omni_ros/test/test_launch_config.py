@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from omni_ros import backends
-from omni_ros.config import NODE_OPTIONS, SECTIONS
+from omni_ros.session.config import NODE_OPTIONS, SECTIONS
 
 PACKAGE = Path(__file__).resolve().parents[1]
 LAUNCH = PACKAGE / 'launch' / 'omni.launch.py'

@@ -12,8 +12,8 @@ from doubles.llamacpp_server import LoopbackOmniServer
 from doubles.minicpmo.stream import GREEN_WATCH, chunk, ramp
 from omni_ros.backends.llamacpp_omni import LlamaCppOmniBackend
 from omni_ros.errors import BackendSetupError
-from omni_ros.options import resolve
-from omni_ros.types import EventKind, InterruptMode, Question, Watch
+from omni_ros.settings import resolve
+from omni_ros.data import EventKind, InterruptMode, Question, Watch
 
 GREEN_RULE = {'tag_of': 'light turns green', 'frame_color': 'green', 'say': ['{tag} The light', ' is green now.']}
 

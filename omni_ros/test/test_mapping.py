@@ -3,9 +3,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from omni_ros import mapping
+from omni_ros.ros import mapping
 from omni_ros.errors import MappingError
-from omni_ros.types import (Event, EventKind, Modality, Speaker, Speech, SpeechInterruption, Transcript, Watch,
+from omni_ros.data import (Event, EventKind, Modality, Speaker, Speech, SpeechInterruption, Transcript, Watch,
                             WatchSource)
 from omni_ros_interfaces.action import SetWatch
 from omni_ros_interfaces.msg import ProactiveEvent

@@ -21,8 +21,8 @@ from omni_ros.backends.minicpmo import MiniCPMoBackend  # noqa: E402
 from omni_ros.backends.minicpmo import session as session_module  # noqa: E402
 from omni_ros.backends.minicpmo.wavio import write_wav  # noqa: E402
 from omni_ros.errors import BackendSetupError  # noqa: E402
-from omni_ros.options import resolve  # noqa: E402
-from omni_ros.types import EventKind, InterruptMode, Question, Speaker, Watch  # noqa: E402
+from omni_ros.settings import resolve  # noqa: E402
+from omni_ros.data import EventKind, InterruptMode, Question, Speaker, Watch  # noqa: E402
 
 GREEN_RULE = {'tag_of': 'light turns green', 'frame_color': 'green', 'say': ['{tag} The light', ' is green now.']}
 

@@ -14,7 +14,7 @@ from doubles.minicpmo.duplex_double import ContractViolation, DuplexDouble
 from omni_ros.backends.minicpmo.media import UnitAudio
 from omni_ros.backends.minicpmo.prompting import PromptBook, similarity, strip_tags
 from omni_ros.backends.minicpmo.realtime import RealtimeGovernor, UnitPlan
-from omni_ros.types import EventKind, Question, Watch
+from omni_ros.data import EventKind, Question, Watch
 
 
 def test_listing_and_creating_backends_never_imports_torch_or_transformers():
@@ -24,7 +24,7 @@ def test_listing_and_creating_backends_never_imports_torch_or_transformers():
         import omni_ros.backends.minicpmo, omni_ros.backends.llamacpp_omni
         from omni_ros.backends.minicpmo.backend import MiniCPMoBackend
         from omni_ros.backends.llamacpp_omni.backend import LlamaCppOmniBackend
-        from omni_ros.options import resolve
+        from omni_ros.settings import resolve
         for cls in (MiniCPMoBackend, LlamaCppOmniBackend):
             b = cls(resolve(cls.OPTIONS, {}))
             b.stream_spec(); b.set_watches([]); cls.usable(resolve(cls.OPTIONS, {}))
@@ -92,7 +92,7 @@ def test_governor_policy():
 
 def test_unit_audio_resamples_and_fixes_length():
     ua = UnitAudio()
-    from omni_ros.types import Chunk
+    from omni_ros.data import Chunk
     c = Chunk(0, 0.0, 1.0, 48000, np.ones(48000, np.float32) * 0.5, ())
     first = ua.unit(c)
     assert first.size == 16560 and first.dtype == np.float32 and np.all(first[:560] == 0)

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from conftest import wait_for
 
-from omni_ros import mapping
+from omni_ros.ros import mapping
 from omni_ros.tools import processes
-from omni_ros.types import Speech
+from omni_ros.data import Speech
 
 pytestmark = pytest.mark.dds
 

@@ -11,7 +11,8 @@ from typing import Iterator
 import pytest
 from conftest import wait_for
 
-from omni_ros import mapping, scenario
+from omni_ros import scenario
+from omni_ros.ros import mapping
 from omni_ros.tools import processes
 
 pytestmark = pytest.mark.dds

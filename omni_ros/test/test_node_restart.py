@@ -14,7 +14,8 @@ from conftest import wait_for
 from test_node_dds import _done, action_client, replay, send
 from test_node_lifecycle import call, state, transition
 
-from omni_ros import mapping, scenario
+from omni_ros import scenario
+from omni_ros.ros import mapping
 from omni_ros.tools import processes
 
 pytestmark = pytest.mark.dds

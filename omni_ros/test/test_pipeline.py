@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from omni_ros.errors import BackendError
-from omni_ros.pipeline import Pipeline
-from omni_ros.types import (BackendOutput, Chunk, Event, EventKind, InterruptMode, LazyFrame, Question, Speaker,
+from omni_ros.session.pipeline import Pipeline
+from omni_ros.data import (BackendOutput, Chunk, Event, EventKind, InterruptMode, LazyFrame, Question, Speaker,
                             Speech, StreamSpec, Transcript, Watch)
-from omni_ros.watches import WatchState, WatchTable
+from omni_ros.watches.table import WatchState, WatchTable
 
 SPEC = StreamSpec(sample_rate=16000, frames_per_chunk=1, chunk_seconds=1.0)
 
@@ -216,7 +216,7 @@ def test_frames_are_decoded_only_when_used() -> None:
 
 
 def test_spoken_watch_requests_are_adopted_into_the_watch_table() -> None:
-    from omni_ros.types import WatchSource
+    from omni_ros.data import WatchSource
 
     spoken = Watch('spoken-1', 'tell me when the light turns green', source=WatchSource.SPOKEN)
     table = WatchTable()

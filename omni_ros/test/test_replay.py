@@ -15,7 +15,7 @@ import pytest
 from conftest import wait_for
 
 from omni_ros.scenario import load_scenario, write_bag
-from omni_ros.tools import replay
+from omni_ros.ros import replay
 
 START_NS = 1_700_000_000 * 10**9
 DURATION = 1.5  # 15 frames, 30 audio blocks: enough to see pacing, short enough to stay fast
@@ -65,7 +65,7 @@ class Recorder:
 def start_replay(bag: Path, log_dir: Path, *args: str) -> tuple[subprocess.Popen, Path]:
     log = log_dir / 'replay.log'
     with open(log, 'w') as out:
-        proc = subprocess.Popen([sys.executable, '-m', 'omni_ros.tools.replay', str(bag), *args],
+        proc = subprocess.Popen([sys.executable, '-m', 'omni_ros.ros.replay', str(bag), *args],
                                 stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=dict(os.environ))
     return proc, log
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from omni_ros import bagtypes
+from omni_ros.scenario import bagtypes
 from omni_ros.errors import ConfigError
 from omni_ros.scenario import (SEGMENTS, cached_bag, display_segments, load_scenario, load_timeline, parse_scenario,
                                render_audio, render_frame, to_s16le, write_bag)

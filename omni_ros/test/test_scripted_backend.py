@@ -12,7 +12,7 @@ from omni_ros.backends.base import Backend
 from omni_ros.backends.scripted import SPEECH_SAMPLE_RATE, ScriptedBackend, synthesize
 from omni_ros.errors import BackendError, BackendSetupError, ConfigError, WatchRejectedError
 from omni_ros.scenario import load_scenario
-from omni_ros.types import (Chunk, EventKind, InterruptMode, Modality, Question, Speaker, StreamSpec, Watch)
+from omni_ros.data import (Chunk, EventKind, InterruptMode, Modality, Question, Speaker, StreamSpec, Watch)
 
 T0 = 1_700_000_000.0
 

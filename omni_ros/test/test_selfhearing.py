@@ -1,4 +1,4 @@
-"""Barge-in and self-hearing (omni_ros.selfhearing) on robot speech looped back through a simulated room.
+"""Barge-in and self-hearing (omni_ros.speech.selfhearing) on robot speech looped back through a simulated room.
 
 The scene is the benchmark's (flite voices, delay, reverberation, saturation, noise), shorter: about
 30 s of robot-only speech, then users talking over the robot.
@@ -12,9 +12,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from omni_ros.echopath import BLOCK, EnergyVad
+from omni_ros.speech.echopath import BLOCK, EnergyVad
 from omni_ros.errors import BackendSetupError, ConfigError, ConversionError
-from omni_ros.selfhearing import OPTIONS, SelfHearing, SelfHearingConfig
+from omni_ros.speech.selfhearing import OPTIONS, SelfHearing, SelfHearingConfig
 from omni_ros.tools import bench_bargein as bench
 
 SR = bench.SR

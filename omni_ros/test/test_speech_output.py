@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from omni_ros.errors import ConfigError
-from omni_ros.speech import SpeechConfig, SpeechOutput
-from omni_ros.types import Speaker, Speech, Transcript
+from omni_ros.speech.output import SpeechConfig, SpeechOutput
+from omni_ros.data import Speaker, Speech, Transcript
 
 RATE = 24000
 

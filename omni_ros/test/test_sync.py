@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from omni_ros.errors import ConfigError, ConversionError
-from omni_ros.sync import ChunkSynchronizer
-from omni_ros.types import Chunk, LazyFrame, StreamSpec
+from omni_ros.ingest.sync import ChunkSynchronizer
+from omni_ros.data import Chunk, LazyFrame, StreamSpec
 
 R = 16000
 # Epoch-sized stamps: a double resolves only ~0.24 us here, so boundary handling must not rely on

@@ -5,8 +5,8 @@ import threading
 import pytest
 
 from omni_ros.errors import WatchRejectedError
-from omni_ros.types import Event, EventKind, Watch, WatchSource
-from omni_ros.watches import WatchTable, normalize_instruction, standing_watches
+from omni_ros.data import Event, EventKind, Watch, WatchSource
+from omni_ros.watches.table import WatchTable, normalize_instruction, standing_watches
 
 
 def alert(watch_id: str, stamp: float) -> Event:
@@ -97,7 +97,7 @@ def test_remove_where_and_standing_watches() -> None:
 
 
 def test_stopwatch_ignores_clock_start_and_jumps() -> None:
-    from omni_ros.watches import Stopwatch
+    from omni_ros.watches.table import Stopwatch
 
     watch = Stopwatch(now=0.0, max_step=3.0)  # sim time before /clock: 0
     assert watch.update(1_700_000_000.0) == 0.0  # first /clock: a jump, not elapsed time

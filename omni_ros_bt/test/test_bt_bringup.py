@@ -61,7 +61,7 @@ def launch_tree() -> ast.Module:
 
 @pytest.fixture(scope='module')
 def node_options() -> dict[str, object]:
-    from omni_ros.config import NODE_OPTIONS
+    from omni_ros.session.config import NODE_OPTIONS
 
     return {spec.name: spec for spec in NODE_OPTIONS}
 
@@ -126,8 +126,8 @@ def test_readme_documents_every_launch_argument(launch_tree: ast.Module) -> None
 
 
 def test_params_file_is_valid_for_the_node(node_options) -> None:
-    from omni_ros.config import NodeConfig
-    from omni_ros.watches import normalize_instruction
+    from omni_ros.session.config import NodeConfig
+    from omni_ros.watches.table import normalize_instruction
 
     data = yaml.safe_load(PARAMS.read_text())
     assert list(data) == ['/**/omni_node'], 'match the node in any namespace'

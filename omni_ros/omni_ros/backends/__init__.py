@@ -13,7 +13,7 @@ from typing import Any, Callable, Mapping
 
 from omni_ros.backends.base import Backend
 from omni_ros.errors import ConfigError
-from omni_ros.options import OptionSpec, resolve
+from omni_ros.settings import OptionSpec, resolve
 
 # name -> "module:Class"; modules must import cheaply (heavy imports go inside setup()).
 BUILTIN: Mapping[str, str] = MappingProxyType({

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Protocol, Sequence, runtime_checkable
 
-from omni_ros.types import BackendOutput, Chunk, InterruptMode, Question, StreamSpec, Watch
+from omni_ros.data import BackendOutput, Chunk, InterruptMode, Question, StreamSpec, Watch
 
 
 @runtime_checkable

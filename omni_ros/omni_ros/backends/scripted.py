@@ -30,8 +30,8 @@ import numpy as np
 
 from omni_ros.backends.speaking import SpeechQueue, Utterance
 from omni_ros.errors import BackendError, BackendSetupError, ConfigError, WatchRejectedError
-from omni_ros.options import OptionSpec, resolve
-from omni_ros.types import (BackendOutput, Chunk, Event, EventKind, FloatArray, InterruptMode, Modality,
+from omni_ros.settings import OptionSpec, resolve
+from omni_ros.data import (BackendOutput, Chunk, Event, EventKind, FloatArray, InterruptMode, Modality,
                             Question, Speaker, StreamSpec, Transcript, Watch)
 
 SPEECH_SAMPLE_RATE = 24000

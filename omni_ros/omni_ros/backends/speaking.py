@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from omni_ros.types import FloatArray, Speech
+from omni_ros.data import FloatArray, Speech
 
 
 @dataclass

@@ -17,7 +17,7 @@ from typing import Iterator
 
 import numpy as np
 
-from omni_ros import bagtypes
+from omni_ros.scenario import bagtypes
 from omni_ros.errors import ConfigError
 from omni_ros.scenario.model import Scenario, load_scenario
 from omni_ros.scenario.render import render_audio, render_frame, to_s16le

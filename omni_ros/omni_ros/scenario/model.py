@@ -18,7 +18,7 @@ import yaml
 from omni_ros.errors import ConfigError
 from omni_ros.scenario._schema import Section
 from omni_ros.scenario.script import MODALITIES, Timeline, parse_timeline
-from omni_ros.types import Modality
+from omni_ros.data import Modality
 
 BUNDLED_DIR = Path(__file__).resolve().parent.parent / 'scenarios'
 

@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from omni_ros.scenario.model import Box, Lamp, Person, Rgb, Scenario, SegmentDisplay, Sign, Sound, TrafficLight
-from omni_ros.types import FloatArray, ImageArray
+from omni_ros.data import FloatArray, ImageArray
 
 # Lamp colours of a traffic light, top to bottom, lit and unlit (a dark lens still shows its tint).
 _LIGHT_ORDER = ('red', 'amber', 'green')

@@ -29,7 +29,7 @@ import yaml
 
 from omni_ros.errors import ConfigError
 from omni_ros.scenario._schema import Section
-from omni_ros.types import Modality
+from omni_ros.data import Modality
 
 MODALITIES = tuple(m.value for m in Modality)
 

@@ -24,8 +24,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from omni_ros.backends.cpu.tts import FliteTts
-from omni_ros.selfhearing import BargeIn, SelfHearing, SelfHearingConfig
-from omni_ros.types import FloatArray
+from omni_ros.speech.selfhearing import BargeIn, SelfHearing, SelfHearingConfig
+from omni_ros.data import FloatArray
 
 SR = 16000
 START = 100.0  # input time of the first microphone sample

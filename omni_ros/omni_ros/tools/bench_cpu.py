@@ -23,7 +23,7 @@ import numpy as np
 
 from omni_ros.backends import create_backend
 from omni_ros.backends.cpu import synth
-from omni_ros.types import Chunk, Frame, Question, Watch
+from omni_ros.data import Chunk, Frame, Question, Watch
 
 FPS = 15
 WATCHES = [

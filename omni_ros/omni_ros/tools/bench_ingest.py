@@ -22,7 +22,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from omni_ros import audio, cdr, imaging
+from omni_ros.ingest import audio, cdr, imaging
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,8 @@ from omni_ros.backends.minicpmo.backend import MiniCPMoBackend
 from omni_ros.backends.minicpmo.hf_engine import TransformersEngine
 from omni_ros.backends.minicpmo.media import FrameSelector, UnitAudio, to_pil
 from omni_ros.backends.minicpmo.prompting import PromptBook
-from omni_ros.options import resolve
-from omni_ros.types import Chunk, Frame, Watch
+from omni_ros.settings import resolve
+from omni_ros.data import Chunk, Frame, Watch
 
 DOUBLE = Path(__file__).resolve().parents[2] / 'test' / 'doubles' / 'minicpmo' / 'duplex_double.py'
 WATCH = 'tell me when the light turns green'

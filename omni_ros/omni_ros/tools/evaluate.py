@@ -8,7 +8,7 @@
                                                         # figures per watch kind against the acceptance floors
 
 No DDS and no rclpy: the bag is read with rosbags, messages are decoded with the same code the node uses
-(omni_ros.cdr / imaging / audio), cut into chunks by the ChunkSynchronizer with the backend's stream_spec,
+(omni_ros.ingest.cdr / imaging / audio), cut into chunks by the ChunkSynchronizer with the backend's stream_spec,
 and fed to the backend as fast as it goes. Every watch is set at the start of the recording.
 
 Watch list (a scenario's ``expected.watches``, or a YAML file with ``watches:`` at the top level or under
@@ -44,13 +44,14 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 
-from omni_ros import audio as audio_codec
-from omni_ros import imaging, mapping
+from omni_ros.ingest import audio as audio_codec
+from omni_ros.ingest import imaging
+from omni_ros.ros import mapping
 from omni_ros.errors import ConfigError, ConversionError, OmniError
-from omni_ros.pipeline import InputCutter
+from omni_ros.session.pipeline import InputCutter
 from omni_ros.scenario.model import ExpectedWatch, Scenario
 from omni_ros.scenario.suite import SUITE_SEED, Floors
-from omni_ros.types import Chunk, EventKind, LazyFrame, StreamSpec, Watch
+from omni_ros.data import Chunk, EventKind, LazyFrame, StreamSpec, Watch
 
 EARLY_SLACK = 1.0  # an alert up to this many seconds before `at` still counts (its chunk may start earlier)
 
@@ -202,7 +203,7 @@ def load_watch_list(path: str | Path) -> tuple[ExpectedWatch, ...]:
 def _bag_items(path: Path, audio_topic: str | None, image_topic: str | None) -> tuple[Iterator[tuple], float]:
     from rosbags.rosbag2 import Reader
 
-    from omni_ros import bagtypes
+    from omni_ros.scenario import bagtypes
 
     store = bagtypes.typestore()
     reader = Reader(path)

@@ -94,9 +94,9 @@ def start(name: str, module: str, args: Sequence[str], env: Mapping[str, str], l
 def start_node(env: Mapping[str, str], log_dir: str | Path, *, params: Mapping[str, Any] | None = None,
                remaps: Mapping[str, str] | None = None, params_file: str | Path | None = None,
                name: str = 'omni_node') -> RosProcess:
-    return start(name, 'omni_ros.node', ros_args(params, remaps, params_file), env, log_dir)
+    return start(name, 'omni_ros.ros.node', ros_args(params, remaps, params_file), env, log_dir)
 
 
 def start_replay(env: Mapping[str, str], log_dir: str | Path, bag: str | Path, *, rate: float = 1.0,
                  extra: Sequence[str] = (), name: str = 'replay') -> RosProcess:
-    return start(name, 'omni_ros.tools.replay', [str(bag), '--rate', str(rate), *extra], env, log_dir)
+    return start(name, 'omni_ros.ros.replay', [str(bag), '--rate', str(rate), *extra], env, log_dir)

@@ -29,7 +29,8 @@ from typing import Any, Callable, Protocol
 
 from conftest import wait_for
 
-from omni_ros import mapping, scenario
+from omni_ros import scenario
+from omni_ros.ros import mapping
 from omni_ros.tools import processes
 
 RATE = 2.0  # replay speed

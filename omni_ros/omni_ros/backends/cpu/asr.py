@@ -17,7 +17,7 @@ from omni_ros.backends.cpu.audio import to_int16_bytes
 from omni_ros.backends.cpu.deps import require_module
 from omni_ros.backends.cpu.numbers import NUMBER_WORDS
 from omni_ros.errors import BackendSetupError
-from omni_ros.types import FloatArray
+from omni_ros.data import FloatArray
 
 _ORDINALS = ('first', 'second', 'third', 'fourth', 'fifth', 'sixth', 'seventh', 'eighth', 'ninth', 'tenth',
              'eleventh', 'twelfth', 'thirteenth', 'fourteenth', 'fifteenth', 'sixteenth', 'seventeenth',

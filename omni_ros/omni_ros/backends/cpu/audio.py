@@ -7,7 +7,7 @@ import wave
 
 import numpy as np
 
-from omni_ros.types import FloatArray
+from omni_ros.data import FloatArray
 
 
 def wav_to_float(data: bytes) -> tuple[FloatArray, int]:

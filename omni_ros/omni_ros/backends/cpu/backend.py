@@ -37,8 +37,8 @@ from omni_ros.backends.cpu.utterances import UtteranceSegmenter
 from omni_ros.backends.cpu.vad import FRAME, SileroVad
 from omni_ros.backends.speaking import SpeechQueue
 from omni_ros.errors import BackendError, WatchRejectedError
-from omni_ros.options import resolve
-from omni_ros.types import (
+from omni_ros.settings import resolve
+from omni_ros.data import (
     BackendOutput, Chunk, Event, EventKind, InterruptMode, Modality, Question, Speaker, StreamSpec,
     Transcript, Watch, WatchSource)
 

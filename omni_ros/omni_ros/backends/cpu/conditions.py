@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from omni_ros.types import Modality
+from omni_ros.data import Modality
 
 
 class Need(enum.Enum):

@@ -19,7 +19,7 @@ import math
 from dataclasses import dataclass
 
 from omni_ros.backends.cpu.conditions import Condition, Observation, Perceptions
-from omni_ros.types import Watch
+from omni_ros.data import Watch
 
 
 @dataclass

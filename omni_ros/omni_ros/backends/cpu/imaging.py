@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from omni_ros.backends.cpu.deps import require_module
-from omni_ros.types import ImageArray
+from omni_ros.data import ImageArray
 
 
 def downscale(cv2, image: ImageArray, max_width: int) -> tuple[ImageArray, float]:

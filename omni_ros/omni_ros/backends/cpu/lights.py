@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from omni_ros.backends.cpu.imaging import HsvDetector
-from omni_ros.types import ImageArray
+from omni_ros.data import ImageArray
 
 # OpenCV hue is 0..180. Traffic greens are often blue-green, so green reaches into cyan.
 _HUES = {'red': ((0, 10), (165, 180)), 'yellow': ((12, 36),), 'green': ((40, 100),)}

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from omni_ros.backends.cpu.deps import require_module
 from omni_ros.backends.cpu.imaging import downscale
-from omni_ros.types import ImageArray
+from omni_ros.data import ImageArray
 
 _KEEP = re.compile(r"[^A-Z0-9 &!?'-]")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from omni_ros.backends.cpu.tts import VOICES
-from omni_ros.options import OptionSpec
+from omni_ros.settings import OptionSpec
 
 ASR_MODES = ('grammar+whisper', 'grammar', 'whisper', 'off')
 

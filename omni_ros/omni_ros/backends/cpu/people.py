@@ -15,7 +15,7 @@ from omni_ros.backends.cpu.deps import require_module
 from omni_ros.backends.cpu.imaging import downscale, is_dark
 from omni_ros.backends.cpu.lights import LightDetector
 from omni_ros.errors import BackendSetupError
-from omni_ros.types import ImageArray
+from omni_ros.data import ImageArray
 
 
 @dataclass(frozen=True)

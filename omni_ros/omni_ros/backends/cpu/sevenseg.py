@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from omni_ros.backends.cpu.imaging import HsvDetector
-from omni_ros.types import ImageArray
+from omni_ros.data import ImageArray
 
 #            a  b  c  d  e  f  g
 _PATTERNS = {

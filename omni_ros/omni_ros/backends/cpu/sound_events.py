@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from omni_ros.backends.cpu.conditions import SoundEvent
-from omni_ros.types import FloatArray
+from omni_ros.data import FloatArray
 
 SR = 16000
 _N, _HOP = 512, 256  # tone analysis: 32 ms windows, 16 ms hop, 31 Hz bins

@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from omni_ros.backends.cpu.audio import resample, wav_to_float
-from omni_ros.types import Chunk, FloatArray, Frame, ImageArray
+from omni_ros.data import Chunk, FloatArray, Frame, ImageArray
 
 SR = 16000
 W, H = 640, 480

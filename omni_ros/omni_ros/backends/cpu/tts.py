@@ -9,7 +9,7 @@ from pathlib import Path
 from omni_ros.backends.cpu.audio import resample, wav_to_float
 from omni_ros.backends.cpu.deps import require_program
 from omni_ros.errors import BackendError, BackendSetupError
-from omni_ros.types import FloatArray
+from omni_ros.data import FloatArray
 
 VOICES = ('slt', 'kal', 'kal16', 'awb', 'rms')
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from omni_ros.backends.cpu.vad import FRAME, SAMPLE_RATE, VadResult
-from omni_ros.types import FloatArray
+from omni_ros.data import FloatArray
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from omni_ros.backends.cpu.deps import package_data, require_module
-from omni_ros.types import FloatArray
+from omni_ros.data import FloatArray
 
 SAMPLE_RATE = 16000
 FRAME = 512  # samples per model step at 16 kHz (32 ms)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from omni_ros.backends.minicpmo.options import SESSION_OPTIONS
-from omni_ros.options import OptionSpec
+from omni_ros.settings import OptionSpec
 
 SERVER_OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec('server_url', '', 'Base URL of the llama.cpp-omni llama-server, e.g. http://127.0.0.1:8080. '

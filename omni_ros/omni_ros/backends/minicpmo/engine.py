@@ -12,7 +12,7 @@ from typing import Any, Optional, Protocol
 import numpy as np
 
 from omni_ros.backends.minicpmo.prompting import SystemPrompt
-from omni_ros.types import FloatArray
+from omni_ros.data import FloatArray
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from omni_ros.types import Chunk, FloatArray, ImageArray
+from omni_ros.data import Chunk, FloatArray, ImageArray
 
 MODEL_RATE = 16000
 

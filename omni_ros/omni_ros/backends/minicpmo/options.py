@@ -7,7 +7,7 @@ model, named as upstream names them so the upstream documentation applies unchan
 
 from __future__ import annotations
 
-from omni_ros.options import OptionSpec
+from omni_ros.settings import OptionSpec
 
 DEFAULT_PERSONA = (
     'You are the voice of a robot. You see through its camera and hear through its microphone. '

@@ -14,7 +14,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from omni_ros.types import EventKind, Question, Watch
+from omni_ros.data import EventKind, Question, Watch
 
 log = logging.getLogger('omni_ros.minicpmo')
 

@@ -20,9 +20,9 @@ from omni_ros.backends.minicpmo.media import MODEL_RATE, FrameSelector, UnitAudi
 from omni_ros.backends.minicpmo.prompting import PromptBook, strip_tags
 from omni_ros.backends.minicpmo.realtime import RealtimeGovernor, RealtimeStats, UnitPlan
 from omni_ros.errors import BackendError, BackendSetupError, OmniError
-from omni_ros.types import (BackendOutput, Chunk, Event, InterruptMode, Question, Speaker, Speech,
+from omni_ros.data import (BackendOutput, Chunk, Event, InterruptMode, Question, Speaker, Speech,
                             StreamSpec, Transcript, Watch)
-from omni_ros.watches import normalize_instruction
+from omni_ros.watches.table import normalize_instruction
 
 log = logging.getLogger('omni_ros.minicpmo')
 

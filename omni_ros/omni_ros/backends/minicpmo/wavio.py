@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from omni_ros.types import FloatArray
+from omni_ros.data import FloatArray
 
 _PCM, _FLOAT, _EXTENSIBLE = 1, 3, 0xFFFE
 

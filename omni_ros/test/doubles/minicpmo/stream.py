@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from omni_ros.types import Chunk, Frame
+from omni_ros.data import Chunk, Frame
 
 GREEN_WATCH = 'tell me when the light turns green'
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from omni_ros.errors import WatchRejectedError
-from omni_ros.types import Event, EventKind, Watch, WatchSource
+from omni_ros.data import Event, EventKind, Watch, WatchSource
 
 MAX_INSTRUCTION_CHARS = 500
 

@@ -11,7 +11,7 @@ from rclpy.node import Node
 from rclpy.parameter import Parameter
 
 from omni_ros.errors import ConfigError
-from omni_ros.options import OptionSpec
+from omni_ros.settings import OptionSpec
 
 _ROS_TYPES = {bool: Parameter.Type.BOOL, int: Parameter.Type.INTEGER, float: Parameter.Type.DOUBLE,
               str: Parameter.Type.STRING, list: Parameter.Type.STRING_ARRAY}

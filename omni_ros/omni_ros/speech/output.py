@@ -20,10 +20,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from omni_ros.audio import resample
+from omni_ros.ingest.audio import resample
 from omni_ros.errors import ConfigError
-from omni_ros.options import OptionSpec, resolve
-from omni_ros.types import Speaker, Speech, Transcript
+from omni_ros.settings import OptionSpec, resolve
+from omni_ros.data import Speaker, Speech, Transcript
 
 OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec('block_seconds', 0.16, 'length of one published speech message in seconds',

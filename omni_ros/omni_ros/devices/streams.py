@@ -27,9 +27,9 @@ from typing import Callable, Protocol
 
 import numpy as np
 
-from omni_ros.audio import StreamResampler
+from omni_ros.ingest.audio import StreamResampler
 from omni_ros.errors import ConversionError
-from omni_ros.types import FloatArray, Speech, SpeechInterruption
+from omni_ros.data import FloatArray, Speech, SpeechInterruption
 
 Clock = Callable[[], float]
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from omni_ros.types import FloatArray
+from omni_ros.data import FloatArray
 
 SAMPLE_RATE = 16000
 BLOCK = 128  # echo canceller block (8 ms): filter updates and suppression gains change on this grid

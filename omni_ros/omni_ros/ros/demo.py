@@ -5,7 +5,7 @@ scenario's ground truth, replays the scenario bag with /clock (simulated time), 
 with its simulated time and watch id, and ends with a table comparing alerts to the ground truth.
 Exits 0 when every watch behaved as expected (alerted within its window, or stayed silent).
 
-    python -m omni_ros.tools.demo [--scenario crossing] [--backend cpu] [--rate 1.0]
+    python -m omni_ros.ros.demo [--scenario crossing] [--backend cpu] [--rate 1.0]
 """
 
 from __future__ import annotations
@@ -22,9 +22,10 @@ from rclpy.action import ActionClient
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 
-from omni_ros import mapping, scenario
+from omni_ros import scenario
+from omni_ros.ros import mapping
 from omni_ros.tools import processes
-from omni_ros.types import Event, EventKind
+from omni_ros.data import Event, EventKind
 from omni_ros_interfaces.action import SetWatch
 from omni_ros_interfaces.msg import ProactiveEvent
 

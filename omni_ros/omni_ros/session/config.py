@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from omni_ros.errors import ConfigError
-from omni_ros.imaging import DEFAULT_MAX_PIXELS
-from omni_ros.options import OptionSpec, resolve
-from omni_ros.selfhearing import OPTIONS as SELF_HEARING_OPTIONS
-from omni_ros.speech import OPTIONS as SPEECH_OPTIONS
+from omni_ros.ingest.imaging import DEFAULT_MAX_PIXELS
+from omni_ros.settings import OptionSpec, resolve
+from omni_ros.speech.selfhearing import OPTIONS as SELF_HEARING_OPTIONS
+from omni_ros.speech.output import OPTIONS as SPEECH_OPTIONS
 
 NODE_OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec('backend', 'auto', "model backend: 'auto' (MiniCPM-o when configured with weights and a GPU, "

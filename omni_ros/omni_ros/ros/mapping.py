@@ -14,10 +14,10 @@ from builtin_interfaces.msg import Time as TimeMsg
 from omni_ros_interfaces.action import SetWatch
 from omni_ros_interfaces.msg import AudioChunk, ProactiveEvent, SpeechInterrupt, Transcript as TranscriptMsg, WatchInfo
 
-from omni_ros import audio, cdr, imaging
-from omni_ros.audio_io import PcmBlock
+from omni_ros.ingest import audio, cdr, imaging
+from omni_ros.devices.streams import PcmBlock
 from omni_ros.errors import ConversionError, MappingError
-from omni_ros.types import (Event, EventKind, FloatArray, ImageArray, LazyFrame, Modality, Speaker, Speech,
+from omni_ros.data import (Event, EventKind, FloatArray, ImageArray, LazyFrame, Modality, Speaker, Speech,
                             SpeechInterruption, Transcript, Watch, WatchSource)
 
 if TYPE_CHECKING:  # optional package: imported at run time only where its messages are built

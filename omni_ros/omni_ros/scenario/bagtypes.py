@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # rosbags is imported lazily: only bag tools need it
 
 INTERFACE_PACKAGE = 'omni_ros_interfaces'
 # Source tree fallback when running from a checkout whose interfaces are not installed.
-_SOURCE_MSG_DIR = Path(__file__).resolve().parents[2] / INTERFACE_PACKAGE / 'msg'
+_SOURCE_MSG_DIR = Path(__file__).resolve().parents[3] / INTERFACE_PACKAGE / 'msg'
 
 
 def _share_dir_from_ament() -> Path | None:

@@ -15,13 +15,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
-from omni_ros.audio import StreamResampler
+from omni_ros.ingest.audio import StreamResampler
 from omni_ros.backends.base import Backend
 from omni_ros.errors import OmniError, WatchRejectedError
-from omni_ros.sync import ChunkSynchronizer
-from omni_ros.types import (BackendOutput, Chunk, Event, EventKind, FloatArray, InterruptMode, LazyFrame, Question,
+from omni_ros.ingest.sync import ChunkSynchronizer
+from omni_ros.data import (BackendOutput, Chunk, Event, EventKind, FloatArray, InterruptMode, LazyFrame, Question,
                             Speech, StreamSpec, Transcript)
-from omni_ros.watches import WatchState, WatchTable
+from omni_ros.watches.table import WatchState, WatchTable
 
 log = logging.getLogger(__name__)
 

@@ -11,10 +11,11 @@ from typing import Any
 
 from rclpy.qos import QoSProfile, qos_profile_sensor_data
 
-from omni_ros import audio_devices, mapping
-from omni_ros.audio_devices import CAPTURE_OPTIONS, StreamSettings
-from omni_ros.audio_io import AudioStream, Capture, CaptureStats, PcmBlock
-from omni_ros.audio_node import AudioNode, main as run
+from omni_ros.devices import sound as audio_devices
+from omni_ros.ros import mapping
+from omni_ros.devices.sound import CAPTURE_OPTIONS, StreamSettings
+from omni_ros.devices.streams import AudioStream, Capture, CaptureStats, PcmBlock
+from omni_ros.ros.audio_node import AudioNode, main as run
 from omni_ros_interfaces.msg import AudioChunk
 
 _QOS = QoSProfile(depth=10, reliability=qos_profile_sensor_data.reliability,

@@ -13,10 +13,10 @@ from typing import Any, Callable
 from rclpy.clock import Clock, ClockType
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 
-from omni_ros import spin
+from omni_ros.ros import spin
 from omni_ros.errors import ConfigError
-from omni_ros.options import OptionSpec
-from omni_ros.params import DeclaredOptions
+from omni_ros.settings import OptionSpec
+from omni_ros.ros.params import DeclaredOptions
 
 
 class AudioNode(LifecycleNode):

@@ -27,12 +27,12 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from omni_ros.audio import resample
-from omni_ros.echopath import (BLOCK, FLOOR_RISE, SAMPLE_RATE, EchoCanceller, EnergyVad, LeakEstimator,
+from omni_ros.ingest.audio import resample
+from omni_ros.speech.echopath import (BLOCK, FLOOR_RISE, SAMPLE_RATE, EchoCanceller, EnergyVad, LeakEstimator,
                                Reference, estimate_delay, follow_floor)
 from omni_ros.errors import ConfigError, ConversionError
-from omni_ros.options import OptionSpec, resolve
-from omni_ros.types import FloatArray
+from omni_ros.settings import OptionSpec, resolve
+from omni_ros.data import FloatArray
 
 VAD_FRAME = 512  # samples per VAD decision (silero's step, 32 ms)
 

@@ -3,7 +3,7 @@
 configure loads the backend (and fails cleanly, staying up, when it cannot); activate subscribes to
 the camera and microphone and starts the backend session; the SetWatch and Ask action servers and the
 ListWatches service live for the whole process and reject goals unless the node is active.
-All message <-> core mapping is in ``omni_ros.mapping``; the processing is in ``omni_ros.pipeline``.
+All message <-> core mapping is in ``omni_ros.ros.mapping``; the processing is in ``omni_ros.session.pipeline``.
 """
 
 from __future__ import annotations
@@ -23,18 +23,19 @@ from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackRet
 from rclpy.qos import QoSProfile, qos_profile_sensor_data
 from sensor_msgs.msg import CompressedImage, Image
 
-from omni_ros import backends, mapping, spin
-from omni_ros.actions import GoalSupervisor, goal_uuid
-from omni_ros.config import NODE_OPTIONS, SECTIONS, NodeConfig
+from omni_ros import backends
+from omni_ros.ros import mapping, spin
+from omni_ros.ros.actions import GoalSupervisor, goal_uuid
+from omni_ros.session.config import NODE_OPTIONS, SECTIONS, NodeConfig
 from omni_ros.errors import BackendSetupError, ConfigError, ConversionError, OmniError, WatchRejectedError
-from omni_ros.params import DeclaredOptions
-from omni_ros.pipeline import PendingQuestion, Pipeline
-from omni_ros.selfhearing import SAMPLE_RATE as SELF_HEARING_RATE
-from omni_ros.selfhearing import BargeIn, SelfHearing, SelfHearingConfig
-from omni_ros.speech import SpeechConfig, SpeechOutput
-from omni_ros.types import (Event, FloatArray, InterruptMode, Question, Speech, SpeechInterruption, StreamSpec,
+from omni_ros.ros.params import DeclaredOptions
+from omni_ros.session.pipeline import PendingQuestion, Pipeline
+from omni_ros.speech.selfhearing import SAMPLE_RATE as SELF_HEARING_RATE
+from omni_ros.speech.selfhearing import BargeIn, SelfHearing, SelfHearingConfig
+from omni_ros.speech.output import SpeechConfig, SpeechOutput
+from omni_ros.data import (Event, FloatArray, InterruptMode, Question, Speech, SpeechInterruption, StreamSpec,
                             Transcript)
-from omni_ros.watches import Stopwatch, WatchState, WatchTable, normalize_instruction, standing_watches
+from omni_ros.watches.table import Stopwatch, WatchState, WatchTable, normalize_instruction, standing_watches
 from omni_ros_interfaces.action import Ask, SetWatch
 from omni_ros_interfaces.msg import AudioChunk, OmniState, ProactiveEvent, SpeechInterrupt
 from omni_ros_interfaces.msg import Transcript as TranscriptMsg

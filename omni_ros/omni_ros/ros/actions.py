@@ -15,9 +15,9 @@ from typing import Any, Callable
 
 from rclpy.action.server import ServerGoalHandle
 
-from omni_ros import mapping
-from omni_ros.pipeline import PendingQuestion
-from omni_ros.watches import Stopwatch, WatchState, WatchTable
+from omni_ros.ros import mapping
+from omni_ros.session.pipeline import PendingQuestion
+from omni_ros.watches.table import Stopwatch, WatchState, WatchTable
 from omni_ros_interfaces.action import Ask, SetWatch
 
 

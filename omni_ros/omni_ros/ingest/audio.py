@@ -15,7 +15,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from omni_ros.errors import ConversionError, UnsupportedEncodingError
-from omni_ros.types import FloatArray
+from omni_ros.data import FloatArray
 
 MIN_SAMPLE_RATE = 8000
 MAX_SAMPLE_RATE = 192000

@@ -35,7 +35,7 @@ import numpy as np
 import numpy.typing as npt
 
 from omni_ros.errors import ConfigError, ConversionError
-from omni_ros.types import Chunk, FloatArray, Frame, LazyFrame, StreamSpec
+from omni_ros.data import Chunk, FloatArray, Frame, LazyFrame, StreamSpec
 
 __all__ = ['ChunkSynchronizer', 'SyncStats']
 

@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image as PILImage
 
 from omni_ros.errors import ConversionError, UnsupportedEncodingError
-from omni_ros.types import ImageArray
+from omni_ros.data import ImageArray
 
 DEFAULT_MAX_PIXELS = 16_777_216  # 4096 x 4096
 

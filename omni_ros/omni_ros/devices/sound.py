@@ -23,10 +23,10 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from omni_ros import audio
-from omni_ros.audio_io import DEVICE_DTYPES, AudioStream, InputCallback, OutputCallback
+from omni_ros.ingest import audio
+from omni_ros.devices.streams import DEVICE_DTYPES, AudioStream, InputCallback, OutputCallback
 from omni_ros.errors import ConfigError
-from omni_ros.options import OptionSpec, resolve
+from omni_ros.settings import OptionSpec, resolve
 
 WAV_PREFIX = 'wav:'
 
