@@ -227,3 +227,18 @@ def test_spoken_watch_requests_are_adopted_into_the_watch_table() -> None:
     wait_until(lambda: ('watches', ('spoken-1',)) in backend.calls)
     pipeline.stop()
     assert table.get('spoken-1') is not None and table.get('spoken-1').watch.source is WatchSource.SPOKEN
+
+
+def test_one_long_audio_message_is_not_trimmed_as_a_backlog() -> None:
+    """Issue 16: a single 9.9 s audio message completed ten units at once and all but max_backlog of them
+    were dropped before the backend could see them."""
+    backend = FakeBackend(delay=0.02)
+    pipeline, _ = make(backend, max_backlog=3)
+    pipeline.start()
+    for start in (100.0, 109.9):  # each message arrives when its last sample is captured
+        pipeline.add_audio(start, np.zeros(round(9.9 * 16000), np.float32), 16000)
+        pipeline.poll(start + 9.9)
+        wait_until(pipeline.idle, timeout=10)
+    pipeline.stop()
+    assert pipeline.stats.chunks_skipped == 0
+    assert pipeline.stats.chunks_processed == 19  # 19.8 s of audio: the last unit is still open

@@ -587,3 +587,69 @@ def test_invalid_input_is_rejected_with_a_clear_error() -> None:
         sync.poll(now=float('nan'))
     sync.add_audio(T0, np.zeros(0, np.float32))  # an empty block is no data and starts nothing
     assert sync.flush() == [] and sync.stats.frames_received == 0
+
+
+# ---------------------------------------------------------------------------- long audio messages
+
+
+def delivered_at_end(t0: float, seconds: float, block_seconds: float, clock_step: float = 0.05) -> list[Event]:
+    """A microphone publishing ``block_seconds`` blocks, each arriving when its last sample is captured,
+    with the node clock polled every ``clock_step`` in between (real-time order of arrival)."""
+    block = round(block_seconds * R)
+    events: list[Event] = []
+    for first, stamp, samples in ((s, t0 + s / R, ramp(s, min(block, round(seconds * R) - s)))
+                                  for s in range(0, round(seconds * R), block)):
+        events.append((stamp + samples.size / R, 'a-at', (stamp, samples)))
+    events += [(t, 'now', None) for t, _, _ in clock_events(t0, seconds + 2.0, clock_step)]
+    return sorted(events, key=lambda e: (e[0], e[1] != 'a-at'))
+
+
+def feed_arrivals(sync: ChunkSynchronizer, events: list[Event]) -> list[Chunk]:
+    out: list[Chunk] = []
+    for at, kind, payload in events:
+        if kind == 'a-at':
+            stamp, samples = payload  # type: ignore[misc]
+            sync.add_audio(stamp, samples)
+            out += sync.poll()
+        else:
+            out += sync.poll(now=at)
+    return out
+
+
+@pytest.mark.parametrize('block_seconds', [0.1, 0.5, 2.0, 4.0, 9.9])
+def test_long_audio_messages_arriving_after_their_units_lose_nothing(block_seconds: float) -> None:
+    """Issue 16: 2 s blocks lost 40 % of their audio and 9.9 s blocks reset the stream, because the clock
+    cut their units before the block arrived. Units now wait for the audio on its way."""
+    sync = ChunkSynchronizer(spec(), expect_video=False)  # max_audio_block defaults to 10 s
+    seconds = 30.0
+    chunks = feed_arrivals(sync, delivered_at_end(T0, seconds, block_seconds))
+    whole = [c for c in chunks if c.end <= T0 + seconds + 1e-6]
+    assert len(whole) == int(seconds)
+    assert_contiguous(chunks)
+    assert sync.stats.resets == 0
+    assert sync.stats.audio_dropped_late_s == 0.0
+    assert all(c.audio_missing == 0.0 for c in whole)
+    np.testing.assert_array_equal(np.concatenate([c.audio for c in whole]), ramp(0, round(seconds * R)))
+
+
+def test_the_hold_back_is_bounded_and_follows_the_microphone() -> None:
+    sync = ChunkSynchronizer(spec(), expect_video=False, max_audio_block=2.0)
+    sync.add_audio(T0, ramp(0, 5 * R))  # a 5 s block counts as at most max_audio_block
+    assert sync.audio_lead == pytest.approx(2.0)
+    assert sync.burst_chunks == 2
+    for i in range(20):  # the microphone switches to 50 ms blocks: latency comes back down
+        sync.add_audio(T0 + 5.0 + i * 0.05, ramp(0, R // 20))
+    assert sync.audio_lead == pytest.approx(0.05)
+    video_only = ChunkSynchronizer(spec(), expect_audio=False)
+    video_only.add_audio(T0, ramp(0, 3 * R))
+    assert video_only.audio_lead == 0.0  # audio nobody waits for holds nothing back
+
+
+def test_a_clock_far_ahead_is_still_a_jump_with_long_blocks() -> None:
+    sync = ChunkSynchronizer(spec(), expect_video=False, max_audio_block=10.0)
+    sync.add_audio(T0, ramp(0, 2 * R))  # newest input ends at T0 + 2
+    sync.poll(now=T0 + 2.0 + 2.0 + 2.9)  # within block length + jump_threshold: audio on its way
+    assert sync.stats.resets == 0
+    # The watermark is now T0 + 4.9 (the clock minus the 2 s lead): a leap beyond lead + jump resets.
+    sync.poll(now=T0 + 4.9 + 2.0 + 3.1)
+    assert sync.stats.resets == 1 and 'jumped ahead' in sync.stats.last_reset_reason

@@ -20,6 +20,12 @@ arrived) or when the watermark (newest stamp seen, or the clock given to ``poll`
 ``max_latency``. Stamps that jump by more than ``jump_threshold`` (looping bag, restarted clock)
 start a new stream.
 
+Long audio messages: a block arrives once its last sample is captured, so while a microphone publishes
+blocks of B seconds the clock runs up to B seconds ahead of the audio still on its way. The clock's
+watermark is held back by the longest block seen lately (at most ``max_audio_block`` seconds), so units
+wait for that audio instead of being cut without it, and the gap between two long blocks is not taken
+for a clock jump.
+
 Thread safety: every public method takes one lock, so ``add_*`` may run in subscription callbacks
 while another thread polls; call ``poll``/``flush`` from one thread so the returned lists stay in order.
 """
@@ -27,6 +33,7 @@ while another thread polls; call ``poll``/``flush`` from one thread so the retur
 from __future__ import annotations
 
 import bisect
+import collections
 import math
 import threading
 from dataclasses import dataclass
@@ -45,6 +52,9 @@ _EPS = 1e-6
 # Candidates kept per frame slot. Two lets a slot give way to a neighbour when a camera runs at about
 # N frames per chunk with its frames near slot boundaries (jitter puts two in one slot, none in the next).
 _CANDIDATES_PER_SLOT = 2
+# Audio block lengths remembered for the hold-back: a microphone that switches to shorter blocks gets
+# its lower latency back after this many of them.
+_RECENT_BLOCKS = 16
 
 
 @dataclass
@@ -109,7 +119,7 @@ class ChunkSynchronizer:
 
     def __init__(self, spec: StreamSpec, *, max_latency: float = 0.5, jump_threshold: float = 3.0,
                  expect_audio: bool = True, expect_video: bool = True,
-                 jitter_tolerance: float = 0.02) -> None:
+                 jitter_tolerance: float = 0.02, max_audio_block: float = 10.0) -> None:
         duration = float(spec.chunk_seconds)
         if not (math.isfinite(duration) and duration > 0.0):
             raise ConfigError(f'chunk_seconds must be a positive number, got {spec.chunk_seconds!r}')
@@ -136,8 +146,12 @@ class ChunkSynchronizer:
                 f'jitter_tolerance must be in [0, chunk_seconds / 2) = [0, {duration / 2}), '
                 f'got {jitter_tolerance!r}')
 
+        if not (math.isfinite(max_audio_block) and max_audio_block >= 0.0):
+            raise ConfigError(f'max_audio_block must be >= 0 seconds, got {max_audio_block!r}')
+
         self.spec = spec
         self.stats = SyncStats()
+        self._max_audio_block = float(max_audio_block)
         self._duration = duration
         self._rate = rate
         self._n_samples = round(exact)
@@ -154,6 +168,18 @@ class ChunkSynchronizer:
         self._clear_stream()
 
     # ------------------------------------------------------------------ public API
+
+    @property
+    def audio_lead(self) -> float:
+        """Seconds the clock watermark is held back for audio on its way (longest recent block)."""
+        with self._lock:
+            return self._lead()
+
+    @property
+    def burst_chunks(self) -> int:
+        """Chunks one audio message may complete at once (a long block fills several units)."""
+        with self._lock:
+            return math.ceil(self._lead() / self._duration - _EPS)
 
     @property
     def pending_chunks(self) -> int:
@@ -177,6 +203,7 @@ class ChunkSynchronizer:
                 self.stats.audio_dropped_late_s += n / self._rate
                 return
             assert self._origin is not None
+            self._recent_blocks.append(min(n / self._rate, self._max_audio_block))
             self._wm = max(self._wm, stamp + n / self._rate)
             raw = round((stamp - self._origin) * self._rate)
             self._place_audio(self._snap(raw, n), block)
@@ -234,7 +261,13 @@ class ChunkSynchronizer:
         self._wm = -math.inf
         self._video_latest = -math.inf
         self._blocks: list[tuple[int, int]] = []  # placed audio [start, end) sample spans, sorted
+        self._recent_blocks: collections.deque[float] = collections.deque(maxlen=_RECENT_BLOCKS)
         self._new_stream = True
+
+    def _lead(self) -> float:
+        if not self._expect_audio or not self._recent_blocks:
+            return 0.0
+        return max(self._recent_blocks)
 
     def _chunk_start(self, k: int) -> float:
         assert self._origin is not None
@@ -296,19 +329,20 @@ class ChunkSynchronizer:
             self._idle_now = now
             return
         head = self._chunk_start(self._next_k)
+        lead = self._lead()
         if now < head - self._jump:
             # Data that had already jumped back would have moved head, so only the clock moved.
             self._reset_stream(f'clock {now:.3f} s is {head - now:.3f} s before the current chunk '
                                f'({head:.3f} s): the clock went back')
             self._idle_now = now
-        elif now > self._wm + self._jump:
+        elif now > self._wm + lead + self._jump:
             # Filling the whole jump with empty chunks could mean millions of them (wrong clock).
             self._reset_stream(f'clock {now:.3f} s is {now - self._wm:.3f} s after the newest input '
                                f'({self._wm:.3f} s): the clock jumped ahead or is not the input clock '
                                '(use_sim_time?)')
             self._idle_now = now
         else:
-            self._wm = max(self._wm, now)
+            self._wm = max(self._wm, now - lead)
 
     def _pending_for(self, k: int) -> _Pending:
         pending = self._pending.get(k)

@@ -169,7 +169,8 @@ class OmniNode(LifecycleNode):
         self._pipeline = Pipeline(backend, spec, self.watches, self, max_latency=config.max_latency,
                                   jump_threshold=config.jump_threshold, max_backlog=config.max_backlog,
                                   expect_audio=config.use_microphone, expect_video=config.use_camera,
-                                  audio_filter=self._hear if hearing is not None else None)
+                                  audio_filter=self._hear if hearing is not None else None,
+                                  max_audio_block=config.max_audio_message_seconds)
         pub = self.create_lifecycle_publisher
         self._publishers_ = {
             'events': pub(ProactiveEvent, 'events', _OUTPUT_QOS),

@@ -40,7 +40,9 @@ NODE_OPTIONS: tuple[OptionSpec, ...] = (
                'in state and diagnostics)', minimum=1, maximum=100),
     OptionSpec('max_image_pixels', DEFAULT_MAX_PIXELS, 'frames with more pixels are rejected with an error',
                minimum=1, maximum=268_435_456),
-    OptionSpec('max_audio_message_seconds', 10.0, 'audio messages longer than this are rejected',
+    OptionSpec('max_audio_message_seconds', 10.0, 'audio messages longer than this are rejected; shorter ones '
+               'are accepted whole: units wait up to the longest recent message for audio still on its way '
+               '(so long blocks add their length to the latency)',
                minimum=0.01, maximum=600.0),
     OptionSpec('default_cooldown', 5.0, 'minimum seconds between two alerts of one watch when its goal sets '
                'no cooldown', minimum=0.0, maximum=3600.0),

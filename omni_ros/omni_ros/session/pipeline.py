@@ -90,13 +90,15 @@ class PipelineStats:
 class Pipeline:
     def __init__(self, backend: Backend, spec: StreamSpec, watches: WatchTable, sink: OutputSink, *,
                  max_latency: float, jump_threshold: float, max_backlog: int,
-                 expect_audio: bool, expect_video: bool, audio_filter: AudioFilter | None = None) -> None:
+                 expect_audio: bool, expect_video: bool, audio_filter: AudioFilter | None = None,
+                 max_audio_block: float = 10.0) -> None:
         self.backend = backend
         self.spec = spec
         self.watches = watches
         self._sink = sink
         self._sync_args = dict(max_latency=max_latency, jump_threshold=jump_threshold,
-                               expect_audio=expect_audio, expect_video=expect_video, audio_filter=audio_filter)
+                               expect_audio=expect_audio, expect_video=expect_video, audio_filter=audio_filter,
+                               max_audio_block=max_audio_block)
         self._input = InputCutter(spec, **self._sync_args)
         self._input_lock = threading.Lock()
         self._queue: collections.deque[Chunk] = collections.deque()
@@ -179,10 +181,12 @@ class Pipeline:
 
     # -- worker -------------------------------------------------------------------------------------
     def _enqueue(self, chunks: list[Chunk]) -> None:
+        # Units one long audio message completes together are not a backlog the backend caused.
+        limit = self._max_backlog + max(0, self._input.sync.burst_chunks - 1)
         with self._cv:
             for chunk in chunks:
                 self._queue.append(chunk)
-                while len(self._queue) > self._max_backlog:
+                while len(self._queue) > limit:
                     self._queue.popleft()
                     self.stats.chunks_skipped += 1
             self.stats.backlog = len(self._queue)
