@@ -227,3 +227,17 @@ def test_spoken_watch_requests_are_adopted_into_the_watch_table() -> None:
     wait_until(lambda: ('watches', ('spoken-1',)) in backend.calls)
     pipeline.stop()
     assert table.get('spoken-1') is not None and table.get('spoken-1').watch.source is WatchSource.SPOKEN
+
+
+def test_watches_cancelled_by_voice_leave_the_table_with_a_reason() -> None:
+    table = WatchTable()
+    light = table.add(Watch('light', 'tell me when the light turns green'))
+    table.add(Watch('bell', 'tell me when the doorbell rings'))
+    backend = FakeBackend(lambda chunk: BackendOutput(watch_cancellations=['light'] if chunk.index == 1 else []))
+    pipeline, _ = make(backend, table)
+    pipeline.start()
+    feed_seconds(pipeline, 3)
+    wait_until(lambda: ('watches', ('bell',)) in backend.calls)  # the backend is told the remaining set
+    pipeline.stop()
+    assert [w.watch_id for w in table.watches()] == ['bell']
+    assert light.finished and light.reason == 'canceled by voice'  # an action goal ends with this message
