@@ -79,9 +79,12 @@ def _reported(t: str) -> bool:
 
 
 _GARBLED_LEAD = re.compile(
-    r'^(?P<junk>(?:[a-z]+ ){1,2})(?P<lead>(?:me|us) (?:know )?(?:when|if|once|as soon as|whenever)\b.*)$')
-_JUNK_FORBIDDEN = frozenset('did do does i he she they we said told asked to not never why how who what you it '
-                            'the a an my your that this was were is are'.split())
+    r'^(?P<junk>(?:[a-z]+ ){1})(?P<lead>(?:me|us) (?:know )?(?:when|if|once|as soon as|whenever)\b.*)$')
+# Skipped noise before a request must not hold what makes the rest someone else's words, a negation or a
+# question about the past ("you said to", "did you", "do not"), or a habit ("they always tell me").
+_JUNK_FORBIDDEN = frozenset('did do does not never no said says told asked ask asks tell tells wants wanted want '
+                            'to that if why how who what when was were would will should you always usually often '
+                            'sometimes normally generally'.split())
 _STATIVE = re.compile(r'^(?:the |a |an |any |my )?\w+(?: \w+){0,2} (?:is|are)\b|^(?:there is|there are|it is|anyone is|'
                       r'someone is|somebody is|anybody is)\b')
 _POLITE_QUESTION = re.compile(rf'^(?:{POLITE} )*(?:can|could|would|will) you (?:please )?(?:tell|let) (?:me|us)'
@@ -226,10 +229,7 @@ def classify_utterance(text: str) -> UtteranceIntent:
         kind = parse_question(m.group('body'))
         if kind is not None:
             return UtteranceIntent(UtteranceKind.QUESTION, question=kind)
-    candidate = t
-    m = _GARBLED_LEAD.match(t)
-    if m and not (set(m.group('junk').split()) & _JUNK_FORBIDDEN) and not split_request(t).lead_in:
-        candidate = 'tell ' + m.group('lead')  # "hell me when ...", "del me know if ..."
+    candidate = _request_start(t)
     request = split_request(candidate)
     if request.negated:
         result = understand(candidate)
@@ -244,6 +244,26 @@ def classify_utterance(text: str) -> UtteranceIntent:
         if kind is not None:
             return UtteranceIntent(UtteranceKind.QUESTION, question=kind)
     return UtteranceIntent(UtteranceKind.TALK)
+
+
+_NOISE_WORDS = 4  # misrecognised words before a request that are skipped ("hey rodeot okay so can you ...")
+
+
+def _request_start(t: str) -> str:
+    """The words from where a request starts: a misrecognised wake phrase or first word is skipped when the
+    skipped words hold nothing that makes the rest someone else's words or a question about the past."""
+    words = t.split()
+    for i in range(min(_NOISE_WORDS, len(words) - 1) + 1):
+        if set(words[:i]) & _JUNK_FORBIDDEN:
+            break
+        rest = ' '.join(words[i:])
+        request = split_request(rest)
+        if request.lead_in or request.negated:
+            return rest
+        m = _GARBLED_LEAD.match(rest)
+        if m and not set(m.group('junk').split()) & _JUNK_FORBIDDEN and len(m.group('junk').split()) == 1:
+            return 'tell ' + m.group('lead')  # "hell me when ...", "del me know if ..."
+    return t
 
 
 _QUESTION_ONLY = re.compile(rf'^(?:{POLITE} )*(?:{TELL}) (?:what|which|who|how|where|whether)\b')
