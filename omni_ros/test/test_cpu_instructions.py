@@ -214,7 +214,8 @@ def test_a_wider_meaning_followed_on_purpose_is_said(instruction: str, says: str
 def test_the_meaning_is_a_sentence_and_says_every_time() -> None:
     assert parse_instruction('tell me when the light turns green').meaning == \
         'I will tell you when the traffic light turns green.'
-    assert parse_instruction('let me know whenever someone knocks').meaning == 'I will tell you every time I hear a knock.'
+    assert parse_instruction('let me know whenever someone knocks').meaning == \
+        'I will tell you every time I hear a knock.'
 
 
 @pytest.mark.parametrize('instruction, kind, value, continuous', [

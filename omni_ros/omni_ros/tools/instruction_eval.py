@@ -102,7 +102,8 @@ def load_list(name_or_path: str | Path) -> list[Entry]:
         bundled = BUNDLED_DIR / f'{name_or_path}.yaml'
         if not bundled.is_file():
             names = ', '.join(sorted(p.stem for p in BUNDLED_DIR.glob('*.yaml')))
-            raise ConfigError(f'no instruction list {str(name_or_path)!r}: give a YAML path or a bundled list ({names})')
+            raise ConfigError(f'no instruction list {str(name_or_path)!r}: give a YAML path or a bundled list '
+                              f'({names})')
         path = bundled
     data = yaml.safe_load(path.read_text(encoding='utf-8'))
     items = data.get('instructions') if isinstance(data, dict) else None

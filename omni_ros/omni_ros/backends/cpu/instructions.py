@@ -110,7 +110,8 @@ TELL = alt(_TELL_PRONOUN, 'say something', 'say so', 'say it', 'say a word', 'sa
            'i should know', 'i need a heads up', 'make a sound', 'beep', 'say', 'speak', 'announce it',
            'make an announcement')
 WATCH_FOR = alt('watch for', 'watch out for', 'look out for', 'listen for', 'listen out for', 'keep an eye out for',
-                'keep an ear out for', 'keep your eyes open for', 'keep your ears open for', 'keep your eyes peeled for',
+                'keep an ear out for', 'keep your eyes open for', 'keep your ears open for',
+                'keep your eyes peeled for',
                 'keep your ears peeled for', 'keep an eye open for', 'keep an ear open for', 'keep watch for',
                 'be on the lookout for', 'be on the look out for', 'stay alert for', 'wait for', 'await', 'notice',
                 'watch for when', 'monitor for', 'check for', 'detect', 'keep listening for', 'keep looking for',
@@ -124,7 +125,8 @@ CONNECTOR = alt('whenever', 'when ever', 'when', 'if', 'once', 'as soon as', 'th
                 'at the moment', 'if and when', 'when and if', 'whether', 'the next time', 'next time',
                 'the first time', 'should', 'in the event that', 'the very moment', 'the exact moment',
                 'immediately when', 'immediately if', 'straight away when', 'right as', 'just as', 'about', 'of',
-                'to', 'for', 'at', 'after', 'the second that', 'the moment that', 'the instant that', 'when you see that',
+                'to', 'for', 'at', 'after', 'the second that', 'the moment that', 'the instant that',
+                'when you see that',
                 'when you notice that', 'if you notice that', 'if you see that', 'in case that', 'whenever that',
                 'if ever', 'if at any point', 'as soon as ever', 'the minute that', 'that')
 _QUICK = alt('right away', 'immediately', 'straight away', 'please', 'at once', 'quickly', 'directly', 'as well',
@@ -154,7 +156,8 @@ _TRAILER = re.compile(
     r'(?: (?:please|thanks|thank you|thank you very much|thanks a lot|cheers|okay|okay\?|alright|all right|for me|'
     r'right away|immediately|straight away|asap|at once|quickly|will you|would you|can you|could you|if you can|'
     r'if you could|if you do not mind|if you would|if possible|if that is okay|yeah|robot|buddy|mate|then|now|too|'
-    r'as well|also|won\'t you|as soon as possible|as soon as it happens|when it happens|if it happens|when that happens|'
+    r'as well|also|won\'t you|as soon as possible|as soon as it happens|when it happens|if it happens|'
+    r'when that happens|'
     r'the moment it happens|the moment that happens|loudly|out loud|by voice|so i know|so we know|for us|'
     r'so (?:that )?(?:i|we) (?:can|could|will|do not) \w+(?: \w+){0,4}|i (?:am|will be) (?:waiting|busy|cooking|'
     r'upstairs|downstairs|in the \w+|outside|working|away)|(?:and|then|and then|so) (?:tell|let|alert|notify|ping|warn)'
@@ -223,9 +226,9 @@ def split_request(text: str) -> Request:
 
 def _replace_it(body: str, obj: str) -> str:
     """"keep an eye on the light and tell me when it turns green" -> "the light turns green"."""
-    return re.sub(r'^(?:it|they|that|this|it is|they are)\b', lambda m: obj + (' is' if m.group(0) == 'it is' else
-                                                                             ' are' if m.group(0) == 'they are' else ''),
-                  body, count=1)
+    def subject(m: re.Match[str]) -> str:
+        return obj + {'it is': ' is', 'they are': ' are'}.get(m.group(0), '')
+    return re.sub(r'^(?:it is|they are|it|they|that|this)\b', subject, body, count=1)
 
 
 # -- readings and meanings ------------------------------------------------------------------------------
@@ -291,14 +294,13 @@ class Understanding:
 def understand(instruction: str) -> Understanding:
     """Read an instruction without raising: what it means, or why it is refused."""
     if chinese.is_chinese(instruction):
-        result = chinese.read(instruction)
-        request = Request(instruction.strip(), result.continuous, result.lead_in,
-                          result.refusal.part if result.negated and result.refusal else '')
-        if result.reading is not None:
-            return Understanding(ParsedInstruction(result.reading.condition, result.continuous,
-                                                   meaning(result.reading, result.continuous)), None, request)
-        assert result.refusal is not None
-        return Understanding(None, result.refusal, request)
+        read = chinese.read(instruction)
+        request = Request(instruction.strip(), read.continuous, read.lead_in,
+                          read.refusal.part if read.negated and read.refusal else '')
+        if read.reading is not None:
+            return Understanding(ParsedInstruction(read.reading.condition, read.continuous,
+                                                   meaning(read.reading, read.continuous)), None, request)
+        return Understanding(None, read.refusal, request)
     request = split_request(normalize(instruction))
     if request.negated:
         return Understanding(None, Refusal(request.negated, 'a negation is not followed; I tell you when something '

@@ -105,7 +105,8 @@ TRAFFIC_LIGHT = alt('light', 'lights', 'signal', 'signals', 'traffic light', 'tr
                     'traffic light at the crossing', 'traffic light at the intersection', 'pedestrian crossing light',
                     'walk signal', 'walk light', 'walking signal', 'pedestrian walk signal')
 TURNS = alt('turns', 'turn', 'goes', 'go', 'changes', 'change', 'switches', 'switch', 'flips', 'becomes', 'become',
-            'is', 'are', 'gets', 'turns to', 'goes to', 'changes to', 'changes over to', 'switches to', 'switches over to',
+            'is', 'are', 'gets', 'turns to', 'goes to', 'changes to', 'changes over to', 'switches to',
+             'switches over to',
             'shows', 'is showing', 'has turned', 'has gone', 'has changed to', 'turned', 'went', 'will turn',
             'lights up', 'flips to', 'changes back to', 'goes back to', 'turns back to', 'switches back to',
             'is back to', 'goes over to', 'is turning', 'changes into', 'turns into', 'has switched to', 'shines',
@@ -200,7 +201,8 @@ DONE_SOURCE = alt('timer', 'kitchen timer', 'egg timer', 'oven timer', 'alarm cl
                   'dryer', 'tumble dryer', 'dishwasher', 'microwave', 'oven', 'rice cooker', 'laundry', 'wash',
                   'washing', 'cycle', 'wash cycle', 'countdown', 'countdown timer', 'bread maker', 'slow cooker',
                   'pressure cooker', 'coffee maker', 'coffee machine', 'air fryer', 'timer on the oven',
-                  'timer on the stove', 'cooking timer', 'pasta timer', 'stopwatch', 'laundry machine', 'load of laundry')
+                  'timer on the stove', 'cooking timer', 'pasta timer', 'stopwatch', 'laundry machine',
+                  'load of laundry')
 HEAR = alt('you hear', 'you can hear', 'there is', 'i hear', 'you detect', 'you pick up', 'there are',
            'there comes', 'you notice', 'you catch')
 BEEP_NOUN = alt('beep', 'beeps', 'beeping', 'bleep', 'bleeps', 'bleeping', 'beeping sound', 'beep sound',
@@ -268,7 +270,8 @@ TALKS = alt('talks', 'speaks', 'says something', 'starts talking', 'starts speak
             'say something', 'says anything', 'starts to talk', 'starts to speak', 'is heard talking',
             'can be heard', 'opens their mouth', 'has something to say', 'says a word', 'says a few words',
             'makes a sound with their voice', 'uses their voice', 'talks out loud', 'speaks up', 'says anything at all',
-            'starts a conversation', 'strikes up a conversation', 'are having a conversation', 'is having a conversation',
+            'starts a conversation', 'strikes up a conversation', 'are having a conversation',
+            'is having a conversation',
             'start talking', 'start speaking', 'are chatting', 'is chatting', 'chat', 'chats', 'starts chatting')
 VOICE = alt('a voice', 'voices', 'someone talking', 'somebody talking', 'anyone talking', 'anybody talking',
             'someone speaking', 'somebody speaking', 'anybody speaking', 'anyone speaking', 'people talking',
@@ -510,7 +513,8 @@ _PHRASES: list[tuple[str, Builder]] = [
     (rf'{PERSON_SWITCH} {SWITCHES} (?:off|out) (?:{LAMPS})', _lighting('dark')),
     (rf'{PERSON_SWITCH} {SWITCHES} (?:{LAMPS}) (?:off|out)', _lighting('dark')),
     (rf'(?:{LAMPS}) (?:going|turning|being turned|being switched|switching|go|goes) (?:out|off)|darkness|'
-     rf'lights out|(?:the )?room going dark|a dark room|(?:the )?power cut|the lights go dark|(?:a )?blackout', _lighting('dark')),
+     r'lights out|(?:the )?room going dark|a dark room|(?:the )?power cut|the lights go dark|(?:a )?blackout',
+     _lighting('dark')),
     (rf'(?:{LAMPS}) (?:{SWITCH} )?(?:back )?on(?: again)?(?: in the room| in here)?', _lighting('lit')),
     (rf'{PERSON_SWITCH} {SWITCHES} on (?:{LAMPS})', _lighting('lit')),
     (rf'{PERSON_SWITCH} {SWITCHES} (?:{LAMPS}) on', _lighting('lit')),
@@ -520,7 +524,8 @@ _PHRASES: list[tuple[str, Builder]] = [
     (rf'(?:{RIDER} )?(?:{ARRIVE_AT} )?(?:the )?(?:{FLOOR_WORD}) {N}(?: {ON_DISPLAY})?', _number),
     (rf'(?:{RIDER} )?(?:{ARRIVE_AT} )?(?:the )?{N} (?:{FLOOR_WORD})(?: {ON_DISPLAY})?', _number),
     (rf'{RIDER} {ARRIVE_AT} {N}(?: {ON_DISPLAY})?', _number),
-    (rf'{DET}(?:{DISPLAY})(?: {ON_DISPLAY})? {SHOWS} (?:the )?(?:number |floor |level )?{N}(?: {ON_DISPLAY})?', _number),
+    (rf'{DET}(?:{DISPLAY})(?: {ON_DISPLAY})? {SHOWS} (?:the )?(?:number |floor |level )?{N}(?: {ON_DISPLAY})?',
+     _number),
     (rf'(?:the )?(?:number |floor |level )?{N} (?:{APPEARS})(?: {ON_DISPLAY})?', _number),
     (rf'(?:you|i) (?:see|read|spot|notice) (?:the )?(?:number |floor |level )?{N}(?: {ON_DISPLAY})?', _number),
     (rf'(?:the )?number {N}(?: {ON_DISPLAY})?', _number),
@@ -528,36 +533,41 @@ _PHRASES: list[tuple[str, Builder]] = [
     # people coming in
     (rf'{ANYONE} (?:(?:finally|eventually) )?{ARRIVE}', _person),
     (rf'{SEE} {ANYONE}(?: {WHERE})?(?: {SEEN_DOING})?|{SEE} (?:a face|any face|faces|any faces)(?: {WHERE})?', _person),
-    (rf'(?:a face|faces|any face) (?:appears|appear|shows up|comes into view|is visible|are visible)', _person),
+    (r'(?:a face|faces|any face) (?:appears|appear|shows up|comes into view|is visible|are visible)', _person),
     (rf'(?:a |any )?(?:visitor|visitors|guest|guests|person|people|human|humans|somebody|someone|anyone|anybody|'
      rf'company|a customer|customers|a face|faces)(?: {WHERE}| {SEEN_DOING}| (?:arriving|coming in|entering|'
      rf'walking in|showing up|at the door|in the room|in view))?', _person),
-    (rf'(?:someone|somebody|anyone|anybody) (?:is|comes|walks|steps) (?:in|inside|here|there|near|nearby|by)', _person),
-    (rf'(?:someone|somebody|anyone|anybody|a person|people|visitors) (?:in|at) (?:the room|the door|the doorway|view|'
-     rf'the front door|the house)', _person),
+    (r'(?:someone|somebody|anyone|anybody) (?:is|comes|walks|steps) (?:in|inside|here|there|near|nearby|by)', _person),
+    (r'(?:someone|somebody|anyone|anybody|a person|people|visitors) (?:in|at) (?:the room|the door|the doorway|view|'
+     r'the front door|the house)', _person),
     (r'(?:there is|there are|we have|i have|you have) (?:company|visitors|a visitor|guests|a guest)', _person),
     # everyone gone
     (rf'{EVERYONE} (?:(?:finally|eventually|all) )?{LEAVE}(?: the room| the house| the office)?', _nobody),
     (rf'{NOBODY} (?:is|are) {EMPTY_WHERE}(?: any ?more)?', _nobody),
-    (rf'(?:there is|there are) (?:nobody|no 1|no people|no more people|no humans) ?(?:{EMPTY_WHERE})?(?: any ?more)?', _nobody),
+    (rf'(?:there is|there are) (?:nobody|no 1|no people|no more people|no humans) ?(?:{EMPTY_WHERE})?(?: any ?more)?',
+     _nobody),
     (rf'(?:you|i) (?:do not|cannot|can not|no longer) see (?:anyone|anybody|any people|a person|any person|any humans)'
      rf'(?: {EMPTY_WHERE})?(?: any ?more)?', _nobody),
     (rf'(?:you|i) see (?:nobody|no people|no 1|no person)(?: {EMPTY_WHERE})?(?: any ?more)?', _nobody),
     (rf'(?:the )?(?:{PLACE}) (?:is|becomes|gets|goes|has become|is now|turns|falls) (?:empty|clear|deserted|vacant|'
      rf'quiet and empty|cleared|emptied out|totally empty|completely empty)(?: again)?', _nobody),
     (rf'(?:the )?(?:{PLACE}) (?:empties|clears|empties out|clears out)', _nobody),
-    (rf'(?:an |the )?empty (?:{PLACE})|everyone leaving|everybody leaving|(?:the )?room emptying|nobody (?:here|there|left|around)',
+    (rf'(?:an |the )?empty (?:{PLACE})|everyone leaving|everybody leaving|(?:the )?room emptying|'
+     r'nobody (?:here|there|left|around)',
      _nobody),
-    (rf'(?:it is|it gets) (?:empty|deserted)(?: in here| in the room)?|(?:everyone|everybody) is (?:gone|out|away|out of the room)',
+    (r'(?:it is|it gets) (?:empty|deserted)(?: in here| in the room)?|'
+     r'(?:everyone|everybody) is (?:gone|out|away|out of the room)',
      _nobody),
     # counts of people
-    (rf'(?:{SEE}|we have|we get|it gets to|you count|i count) {Q} (?:{PEOPLE_NOUN})(?: {WHERE}| {SEEN_DOING})?', _count_builder),
+    (rf'(?:{SEE}|we have|we get|it gets to|you count|i count) {Q} (?:{PEOPLE_NOUN})(?: {WHERE}| {SEEN_DOING})?',
+     _count_builder),
     (rf'{Q} (?:{PEOPLE_NOUN}) (?:are |is )?(?:{WHERE}|{ARRIVE}|gather|gathered|in the room|in view|visible|present)',
      _count_builder),
-    (rf'(?:the )?(?:number of (?:people|persons|guests|visitors)|(?:people|head) count) (?:is|becomes|is at|is exactly) '
+    (r'(?:the )?(?:number of (?:people|persons|guests|visitors)|(?:people|head) count) '
+     rf'(?:is|becomes|is at|is exactly) '
      rf'{Q}(?: people)?', _count_builder),
-    (rf'(?:the )?(?:number of (?:people|persons|guests|visitors)|(?:people|head) count) (?:reaches|gets to|hits|goes to|'
-     rf'gets up to|climbs to|rises to) (?P<q>\d+)(?: people)?', _at_least),
+    (r'(?:the )?(?:number of (?:people|persons|guests|visitors)|(?:people|head) count) (?:reaches|gets to|hits|goes to|'
+     r'gets up to|climbs to|rises to) (?P<q>\d+)(?: people)?', _at_least),
     (rf'(?:the )?(?:{PLACE}) has {Q} (?:{PEOPLE_NOUN})(?: in it)?', _count_builder),
     (rf'{Q} (?:{PEOPLE_NOUN})', _count_builder),
     # signs
@@ -579,7 +589,8 @@ _PHRASES: list[tuple[str, Builder]] = [
     (rf'(?:{HEAR} )?{DET}(?:{PHONE}) ring(?:ing)?|(?:{HEAR} )?(?:a |the )?ringing (?:phone|telephone)|'
      rf'(?:{HEAR} )?(?:a |the )?(?:phone|telephone) (?:call|ringtone|ring tone)|(?:{HEAR} )?(?:a |the )?ringtone',
      _sound('phone', 'a phone ringing: a phone on silent is not heard')),
-    (r'(?:i get|i have|there is|we get|we have|i receive|you hear) (?:a |an )?(?:incoming )?(?:phone )?call(?: coming in)?|'
+    (r'(?:i get|i have|there is|we get|we have|i receive|you hear) (?:a |an )?(?:incoming )?(?:phone )?call'
+     r'(?: coming in)?|'
      r'(?:a )?(?:phone )?call comes in|(?:someone|somebody|anyone|anybody) calls(?: me| us)? on the phone',
      _sound('phone', 'a phone ringing: I hear the ring, a phone on silent is not heard')),
     (rf'{DET}(?:{KETTLE}) (?:{WHISTLES})', _sound('kettle')),
@@ -599,20 +610,24 @@ _PHRASES: list[tuple[str, Builder]] = [
     (rf'{DET}(?:{DOORBELL})(?: (?:{RINGS}))?', _sound('doorbell')),
     (rf'(?:the )?bell (?:{RINGS})(?: at the (?:front )?door)?',
      _sound('doorbell', 'the doorbell: a single ding is a different sound')),
-    (rf'{RINGER} (?:{RING_BELL}) (?:the |our |my |a )?(?:{DOORBELL}|bell)(?: at the (?:front )?door)?', _sound('doorbell')),
+    (rf'{RINGER} (?:{RING_BELL}) (?:the |our |my |a )?(?:{DOORBELL}|bell)(?: at the (?:front )?door)?',
+     _sound('doorbell')),
     (rf'{RINGER} (?:rings|is ringing|rang) (?:at )?the (?:front )?door|{RINGER} (?:rings|is ringing)',
      _sound('doorbell')),
-    (rf'(?:{HEAR} )?{DET}(?:{DOORBELL}|ding dong|doorbell ringing|ringing at the door|ring at the door)', _sound('doorbell')),
+    (rf'(?:{HEAR} )?{DET}(?:{DOORBELL}|ding dong|doorbell ringing|ringing at the door|ring at the door)',
+     _sound('doorbell')),
     # knocks
     (rf'{KNOCKER} (?:{KNOCKS})(?: (?P<src>{ON_DOOR}))?', _sound('knock')),
     (rf'(?:{HEAR} )?{DET}(?:some )?(?:{KNOCK_NOUN})(?: (?P<src>{ON_DOOR}))?', _sound('knock')),
-    (rf'(?:the |my |our )?(?:front |back )?door (?:gets knocked on|is knocked on|is knocked|is knocking)', _sound('knock')),
-    (rf'(?:someone|somebody|anyone|anybody) (?:is )?at the door knocking', _sound('knock')),
+    (r'(?:the |my |our )?(?:front |back )?door (?:gets knocked on|is knocked on|is knocked|is knocking)',
+     _sound('knock')),
+    (r'(?:someone|somebody|anyone|anybody) (?:is )?at the door knocking', _sound('knock')),
     # speech
     (rf'{TALKER} (?:{TALKS})(?: in the room| nearby| out loud| here)?', _speech),
     (rf'(?:{HEAR} )?(?:{VOICE})(?: in the room| nearby| here)?', _speech),
     (r'(?:a voice|voices) (?:is heard|are heard|can be heard|speaks|starts talking)', _speech),
-    (r'(?:there is|there are) (?:talking|speaking|voices|speech|a conversation|chatter)(?: in the room| nearby)?', _speech),
+    (r'(?:there is|there are) (?:talking|speaking|voices|speech|a conversation|chatter)(?: in the room| nearby)?',
+     _speech),
 ]
 PHRASES: list[tuple[re.Pattern[str], Builder]] = [(re.compile(p), b) for p, b in _PHRASES]
 

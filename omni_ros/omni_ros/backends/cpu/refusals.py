@@ -79,8 +79,9 @@ def _time_limit(body: str, describe: Callable[[Reading], str]) -> Refusal | None
     if part:
         return Refusal(part, 'a time of day or a time limit is not part of what I watch for; set the SetWatch '
                        "goal's timeout, or ask again later", _rest_followed(body, part, describe))
-    part = _find(r'\b(?:stays?|remains?|keeps? (?:being|on)|for (?:more than |over |at least |longer than )?(?:\d+|a few|'
-                 r'a|an|several) (?:minutes?|hours?|seconds?|mins?)|for (?:a while|long|too long|a long time)|'
+    part = _find(r'\b(?:stays?|remains?|keeps? (?:being|on)|'
+                 r'for (?:more than |over |at least |longer than )?(?:\d+|a few|a|an|several) '
+                 r'(?:minutes?|hours?|seconds?|mins?)|for (?:a while|long|too long|a long time)|'
                  r'longer than|too long)\b', body)
     if part:
         return Refusal(part, 'how long something lasts is not followed; I tell you the moment it happens',
@@ -93,13 +94,14 @@ def _change_away(body: str, describe: Callable[[Reading], str]) -> Refusal | Non
             or _find(r'\b(?:stops?|stopped|stopping|ceases?|quits?|finishes|is done) (?:being|beeping|ringing|talking|'
                      r'speaking|knocking|showing|flashing|whistling|blinking|moving|making noise|barking|crying|'
                      r'going off|sounding|chiming|playing)\b(?: \w+)?', body)
-            or _find(r'\b(?:changes?|turns?|goes|switch(?:es)?|moves?) (?:away )?from (?:the )?(?:red|green|yellow|amber|'
-                     r'orange)\b(?!.* to )', body)
+            or _find(r'\b(?:changes?|turns?|goes|switch(?:es)?|moves?) (?:away )?from (?:the )?(?:red|green|'
+                     r'yellow|amber|orange)\b(?!.* to )', body)
             or _find(r'\b(?:red|green|yellow|amber|orange) (?:light )?(?:goes|turns|switches|is|has gone|went) '
                      r'(?:out|off|dark)\b', body)
             or _find(r'\b(?:leaves?|leaving|departs?|moves? off|goes? past) (?:the )?(?:floor |level )?\d+\b', body)
-            or _find(r'\b(?:sign|word|text|number|display|screen|message|\d+) (?:\w+ )?(?:disappears?|vanishes|goes away|'
-                     r'is gone|is removed|is taken down|comes down|is covered|goes blank|turns off|switches off|'
+            or _find(r'\b(?:sign|word|text|number|display|screen|message|\d+) (?:\w+ )?(?:disappears?|vanishes|'
+                     r'goes away|is gone|is removed|is taken down|comes down|is covered|goes blank|turns off|'
+                     r'switches off|'
                      r'goes off)\b', body)
             or _find(r'\b(?:is over|has ended|quiets? down|goes quiet|gets quiet|falls silent|is quiet|goes silent|'
                      r'is silent|silence|stops|stopped)\b', body))
@@ -186,8 +188,8 @@ _IDENTITY = (r'\b(?:a |an |the |some )?(?:strangers?|intruders?|burglars?|thie(?
              r'guards?|security guard|cleaners?|nanny|neighbou?rs?|landlord|gardener|technician|repairman|'
              r'engineer|waiter|waitress|staff|employees?|workers?|students?|teachers?|patients?|residents?|'
              r'tenants?|family|family members?|friends?|people i know|a familiar face)\b'
-             r'|\bmy (?:\w+ )?(?:wife|husband|son|daughter|mom|mum|mother|dad|father|kids?|child|children|boss|friends?|'
-             r'partner|brother|sister|grandma|grandpa|grandmother|grandfather|roommate|flatmate|colleague|coworker|'
+             r'|\bmy (?:\w+ )?(?:wife|husband|son|daughter|mom|mum|mother|dad|father|kids?|child|children|boss|'
+             r'friends?|partner|brother|sister|grandma|grandpa|grandmother|grandfather|roommate|flatmate|colleague|coworker|'
              r'family|uncle|aunt|cousin|boyfriend|girlfriend|parents|guests?|visitors?|nephew|niece|baby|fianc\w*)\b'
              r'|\b(?:someone|somebody|anyone|anybody|a person|people|a man|a woman|a guy) (?:new|else|i know|'
              r'i do not know|i don\'t know|unknown|familiar|suspicious|tall|short|wearing \w+(?: \w+)?|in (?:a |an )?'
@@ -211,14 +213,15 @@ def _people(body: str, describe: Callable[[Reading], str]) -> Refusal | None:
     if part:
         return Refusal(part.strip(), 'who someone is is not followed; I see that someone is there, not who it is',
                        'someone comes into view')
-    part = _find(rf'\b(?:someone|somebody|a person|the person|he|she|one person|one of them|a visitor|a guest|the '
-                 rf'visitor|the guest|they) (?:leaves|left|goes|exits|walks out|has left|is gone|goes away|walks away|'
-                 rf'gets up and leaves|goes out)\b', body)
+    part = _find(r'\b(?:someone|somebody|a person|the person|he|she|one person|one of them|a visitor|a guest|the '
+                 r'visitor|the guest|they) (?:leaves|left|goes|exits|walks out|has left|is gone|goes away|walks away|'
+                 r'gets up and leaves|goes out)\b', body)
     if part:
         return Refusal(part, 'one person leaving is not followed, since I cannot tell people apart',
                        'nobody is in view any more')
     m = re.search(rf'\b{_PERSON} (?P<act>(?:is |are |starts |begins |gets |has |have |keeps |tries to |starts to |'
-                  rf'begins to )?(?!comes?\b|enters?\b|arrives?\b|appears?\b|leaves?\b|talks?\b|speaks?\b)\w+(?: \w+)?)',
+                  rf'begins to )?(?!comes?\b|enters?\b|arrives?\b|appears?\b|leaves?\b|talks?\b|'
+                  rf'speaks?\b)\w+(?: \w+)?)',
                   body)
     if m:
         return Refusal(m.group(0), f"what a person does ('{m.group('act')}') is not followed; I see whether people are "
@@ -318,7 +321,8 @@ def _light(body: str, describe: Callable[[Reading], str]) -> Refusal | None:
     if part:
         return Refusal(part, "the pedestrian figure or an arrow is not followed; I watch the light's colour",
                        'the pedestrian light turns green')
-    part = _find(r'\b(?:safe|cross|crossing the street|cross the street|cross the road|go|walk|drive|move|clear)\b', body)
+    part = _find(r'\b(?:safe|cross|crossing the street|cross the street|cross the road|go|walk|drive|move|'
+                 r'clear)\b', body)
     if part and re.search(r'\b(?:safe|can|ok|okay|time to|allowed)\b', body):
         return Refusal(part, 'whether it is safe to cross is not followed: I see the light, not the traffic',
                        'the pedestrian light turns green')
@@ -359,7 +363,8 @@ def _number(body: str, describe: Callable[[Reading], str]) -> Refusal | None:
                  r'past|beyond|greater than|less than|more than) \d+', body)
     if part:
         return Refusal(part, "a range of numbers is not followed; say one number ('floor 16')", _NUMBER_FOLLOWED)
-    part = _find(r'\b(?:the |our |my |your |a |any )?(?:lobby|ground floor|ground level|basement|top floor|roof|rooftop|'
+    part = _find(r'\b(?:the |our |my |your |a |any )?(?:lobby|ground floor|ground level|basement|top floor|'
+                 r'roof|rooftop|'
                  r'penthouse|mezzanine|garage|parking(?: level| garage)?|floor [a-z]\d*|level [a-z]\d*|next floor|'
                  r'our floor|my floor|right floor|correct floor|last floor|first floor|bottom floor|final floor|'
                  r'the floor|a floor|your floor|destination|floor \d+ [a-z]|[a-z]\d+ floor)\b', body)

@@ -60,7 +60,8 @@ class UtteranceIntent:
 _WAKE_PREFIX = re.compile(rf'^(?:{WAKE}\b ?)+')
 # Someone else's words passed on: not a request to the robot.
 _REPORTED = re.compile(
-    r'\b(?:he|she|they|someone|somebody|mom|mum|dad|my \w+|the \w+|his \w+|her \w+|[a-z]+) (?:said|says|told (?:me|us|you)|'
+    r'\b(?:he|she|they|someone|somebody|mom|mum|dad|my \w+|the \w+|his \w+|her \w+|[a-z]+) (?:said|says|told '
+    r'(?:me|us|you)|'
     r'asked (?:me|us|you)|asks (?:me|us|you)|wants (?:me|you|us)|wanted (?:me|you|us)|mentioned|would like you|'
     r'needs you|needed you|tells me|told me|was saying|keeps saying)\b'
     r'|\b(?:i was told|i was asked|we were told|i heard that|apparently|supposedly)\b'
@@ -91,7 +92,8 @@ _POLITE_QUESTION = re.compile(rf'^(?:{POLITE} )*(?:can|could|would|will) you (?:
                               rf'(?: know)? (?P<conn>if|whether)\b (?P<body>.+)$')
 _STOP_DOING = alt('watching', 'looking', 'listening', 'waiting', 'keeping an eye', 'keeping watch', 'checking',
                  'monitoring', 'paying attention', 'telling me', 'telling us', 'alerting me', 'notifying me',
-                 'reminding me', 'watching out', 'looking out', 'listening out', 'keeping an eye out', 'keeping an ear out')
+                 'reminding me', 'watching out', 'looking out', 'listening out', 'keeping an eye out',
+                 'keeping an ear out')
 _ABOUT = alt('for', 'on', 'at', 'about', 'to', 'when', 'if', 'whether', 'out for')
 _CANCEL = re.compile(
     r'^(?:(?:please|you can|can you|could you|would you|go ahead and|just|okay|so|now|actually|i think you can|'
@@ -105,14 +107,16 @@ _CANCEL = re.compile(
                'cancel the reminder about', 'forget what i said about', 'forget what i asked about') +
     rf'|(?:i do not|i no longer|we do not|we no longer) (?:need|want|care) (?:to know|to hear|you to (?:watch|tell me|'
     rf'listen|look|wait|keep watching)|a heads up|an alert|about|the alert)(?: {_ABOUT})?'
-    rf'|(?:there is )?no need to (?:watch|listen|wait|look out|tell me|keep watching|keep an eye|alert me)(?: {_ABOUT})?'
+    rf'|(?:there is )?no need to (?:watch|listen|wait|look out|tell me|keep watching|keep an eye|alert me)(?: '
+    rf'{_ABOUT})?'
     rf'|(?:you do not|you no longer) (?:need|have) to (?:watch|listen|wait|look out|tell me|keep watching|keep an eye|'
     rf'alert me)(?: {_ABOUT})?'
     rf'|(?:do not|never) (?:tell me|alert me|let me know|watch|listen|bother)(?: {_ABOUT})? (?=.* any ?more$)'
     r')\b ?(?P<target>.*)$')
 _LATEST = re.compile(r'^(?:that|it|this|that one|this one|the last one|the last watch|the last 1|that 1|the latest one|'
                      r'what i just said|what i just asked|the last thing|that last one|my last request|that request|'
-                     r'that watch|this watch|the watch|that alert|the alert|that reminder|the reminder|that last watch)$')
+                     r'that watch|this watch|the watch|that alert|the alert|that reminder|the reminder|that '
+                     r'last watch)$')
 _ALL = re.compile(r'^(?:everything|all|all of them|all of it|all watches|all the watches|all my watches|every watch|'
                   r'all alerts|all the alerts|all of that|all reminders|all the reminders|anything|all your watches|'
                   r'all of those|everything you are watching|everything you were watching|all that|'
@@ -149,7 +153,8 @@ _NOUN_TARGETS: tuple[tuple[str, tuple[tuple[ConditionKind, str | None], ...]], .
     (r'(?:the )?(?:co alarm|carbon monoxide alarm|co detector|carbon monoxide detector|carbon monoxide)',
      ((ConditionKind.SOUND, 'co_alarm'),)),
     (r'(?:the )?alarms?', ((ConditionKind.SOUND, 'smoke_alarm'), (ConditionKind.SOUND, 'co_alarm'))),
-    (r'(?:the )?(?:talking|voices?|speech|people talking|someone talking|conversation)', ((ConditionKind.SPEECH, None),)),
+    (r'(?:the )?(?:talking|voices?|speech|people talking|someone talking|conversation)',
+     ((ConditionKind.SPEECH, None),)),
 )
 
 
