@@ -105,6 +105,8 @@ class Watch:
     timeout: float = 0.0  # 0: none
     source: WatchSource = WatchSource.ACTION
     created: float = 0.0  # input time
+    # The meaning the backend follows, in a sentence for the user ('' when the backend does not say).
+    interpretation: str = ''
 
 
 @dataclass(frozen=True)
@@ -175,6 +177,8 @@ class BackendOutput:
     # Watches the user asked for by voice ("tell me when ..."), source SPOKEN: the node adopts them
     # (lists them, routes their alerts) and passes them back in set_watches().
     watch_requests: list[Watch] = field(default_factory=list)
+    # Watch ids the user ended by voice ("stop watching the light"): the node removes them.
+    watch_cancellations: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import pytest
 
 from omni_ros.backends.cpu import synth
 from omni_ros.backends.cpu.asr import CommandRecognizer, FreeFormRecognizer
-from omni_ros.backends.cpu.instructions import UtteranceKind, classify_utterance
+from omni_ros.backends.cpu.spoken import UtteranceKind, classify_utterance
 from omni_ros.backends.cpu.sound_events import SoundEventDetector
 from omni_ros.backends.cpu.tts import FliteTts
 from omni_ros.backends.cpu.utterances import UtteranceSegmenter

@@ -152,7 +152,8 @@ def test_spoken_watch_is_proposed_confirmed_and_followed(fresh: CpuBackend) -> N
     user = [t for out in outputs for t in out.transcripts if t.speaker is Speaker.USER]
     assert user and user[0].text == 'tell me when the light turns green'
     said = [t.text for out in outputs for t in out.transcripts if t.speaker is Speaker.ASSISTANT]
-    assert any(s.startswith('OK, I will tell you when the light turns green') for s in said)
+    assert 'OK, I will tell you when the traffic light turns green.' in said
+    assert watch.interpretation == 'I will tell you when the traffic light turns green.'
     # Not yet adopted by the node: the backend follows it itself (one alert when the light turns green).
     assert alerts(outputs) == [(5, watch.watch_id)]
 
@@ -175,7 +176,31 @@ def test_unrecognised_spoken_request_is_answered_not_watched(fresh: CpuBackend) 
     outputs = feed_all(fresh, synth.chunks(audio, [None] * 5))
     assert [w for out in outputs for w in out.watch_requests] == []
     said = [t.text for out in outputs for t in out.transcripts if t.speaker is Speaker.ASSISTANT]
-    assert any(s.startswith('Sorry, I can watch for') for s in said)
+    assert any(s.startswith('Sorry, I cannot follow that') and 'I can watch for traffic lights' in s for s in said)
+
+
+def test_spoken_watch_with_a_wake_phrase_then_ended_by_voice(fresh: CpuBackend) -> None:
+    audio = synth.noise(16, 0.003)
+    audio = synth.mix(audio, synth.speech('hey robot, okay so, tell me when the doorbell rings', 'slt'), 0.3, 25)
+    audio = synth.mix(audio, synth.speech('never mind the doorbell', 'slt'), 7.5, 25)
+    audio = synth.mix(audio, synth.doorbell(), 13.0, 20)
+    outputs = feed_all(fresh, synth.chunks(audio, [None] * 16))
+    requests = [w for out in outputs for w in out.watch_requests]
+    assert len(requests) == 1 and requests[0].interpretation == 'I will tell you when I hear the doorbell.'
+    ended = [(i, w) for i, out in enumerate(outputs) for w in out.watch_cancellations]
+    said = [t.text for out in outputs for t in out.transcripts]
+    assert [w for _, w in ended] == [requests[0].watch_id], said
+    assert 'OK, I will no longer tell you when I hear the doorbell.' in said
+    assert alerts(outputs) == [] and fresh._trackers == {}  # the doorbell after the cancellation is not reported
+
+
+def test_voice_cancellation_of_nothing_watched_says_what_is(fresh: CpuBackend) -> None:
+    fresh.set_watches([Watch('light', 'tell me when the light turns green')])
+    audio = synth.mix(synth.noise(5, 0.003), synth.speech('forget about the kettle', 'slt'), 0.3, 25)
+    outputs = feed_all(fresh, synth.chunks(audio, [None] * 5))
+    said = [t.text for out in outputs for t in out.transcripts if t.speaker is Speaker.ASSISTANT]
+    assert [w for out in outputs for w in out.watch_cancellations] == []
+    assert any('I am not watching for the kettle' in s and 'the traffic light turns green' in s for s in said), said
 
 
 def test_interrupt_drops_pending_speech(fresh: CpuBackend) -> None:
@@ -194,7 +219,9 @@ def test_interrupt_drops_pending_speech(fresh: CpuBackend) -> None:
 
 
 def test_check_instruction(backend: CpuBackend) -> None:
-    backend.check_instruction('tell me when the light turns green')
+    assert backend.check_instruction('tell me when the light turns green') == \
+        'I will tell you when the traffic light turns green.'
+    assert 'any beep' in backend.check_instruction('alert me when the oven beeps')
     with pytest.raises(WatchRejectedError, match='traffic light'):
         backend.check_instruction('tell me when it rains')
     with pytest.raises(WatchRejectedError):

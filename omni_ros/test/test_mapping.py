@@ -72,3 +72,7 @@ def test_goal_and_watch_info_mapping() -> None:
                           source=WatchSource.ACTION, created=100.0)
     assert mapping.watch_to_goal(watch) == goal
     assert mapping.msg_to_watch(mapping.watch_to_msg(watch, 4)) == (watch, 4)
+    meant = mapping.goal_to_watch(goal, 'abc', goal.instruction, 100.0,
+                                  interpretation='I will tell you when the traffic light turns green.')
+    info = mapping.watch_to_msg(meant, 0)
+    assert info.interpretation == meant.interpretation and mapping.msg_to_watch(info) == (meant, 0)

@@ -89,7 +89,9 @@ def test_one_shot_watch_gets_its_event_through_feedback_and_result(ros_client, n
     assert event.watch_id == watch_id and 'green' in event.text
     # The light turns green 5.0 s in; the scripted line fires in the unit that contains 5.3 s.
     assert 4.0 <= event.stamp - crossing.start_time <= 6.0
-    assert [mapping.msg_to_event(f.feedback.event) for f in feedback] == [event]
+    # One feedback at acceptance (no event, the meaning followed: '' from the scripted backend), one per trigger.
+    assert [(f.feedback.trigger_count, f.feedback.interpretation) for f in feedback] == [(0, ''), (1, '')]
+    assert [mapping.msg_to_event(f.feedback.event) for f in feedback[1:]] == [event]
     wait_for(lambda: any(m.watch_id == watch_id for m in published), 5, 'the alert on the events topic')
 
 
@@ -108,9 +110,11 @@ def test_continuous_watch_reports_each_trigger_then_cancel_ends_it(ros_client, n
     assert watch_id in [w.watch_id for w in listed.watches]
 
     player = replay(crossing, log_dir)
-    wait_for(lambda: feedback, 60, 'a ding alert as feedback')
+    wait_for(lambda: [f for f in feedback if f.feedback.trigger_count], 60, 'a ding alert as feedback')
     assert player.wait(60) == 0, player.output()
-    assert feedback[0].feedback.watch_id == watch_id and feedback[0].feedback.trigger_count == 1
+    assert [f.feedback.trigger_count for f in feedback[:2]] == [0, 1]
+    assert all(f.feedback.watch_id == watch_id for f in feedback)
+    feedback = feedback[1:]  # the alerts
 
     _done(handle.cancel_goal_async())
     result = wait_for(lambda: _done(handle.get_result_async()), 10, 'the canceled result').result

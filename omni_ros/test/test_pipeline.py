@@ -242,3 +242,17 @@ def test_one_long_audio_message_is_not_trimmed_as_a_backlog() -> None:
     pipeline.stop()
     assert pipeline.stats.chunks_skipped == 0
     assert pipeline.stats.chunks_processed == 19  # 19.8 s of audio: the last unit is still open
+
+
+def test_watches_cancelled_by_voice_leave_the_table_with_a_reason() -> None:
+    table = WatchTable()
+    light = table.add(Watch('light', 'tell me when the light turns green'))
+    table.add(Watch('bell', 'tell me when the doorbell rings'))
+    backend = FakeBackend(lambda chunk: BackendOutput(watch_cancellations=['light'] if chunk.index == 1 else []))
+    pipeline, _ = make(backend, table)
+    pipeline.start()
+    feed_seconds(pipeline, 3)
+    wait_until(lambda: ('watches', ('bell',)) in backend.calls)  # the backend is told the remaining set
+    pipeline.stop()
+    assert [w.watch_id for w in table.watches()] == ['bell']
+    assert light.finished and light.reason == 'canceled by voice'  # an action goal ends with this message

@@ -38,7 +38,7 @@ from omni_ros_bt.behaviours import Ask, EventGuard, WaitForWatch
 GREEN_INSTRUCTION = 'tell me when the traffic light turns green'
 FLOOR_INSTRUCTION = 'tell me when the display shows floor 16'
 SIGN_QUESTION = 'What does the sign say?'
-STANDING_WATCH = 'alert me if someone falls'  # what --demo loads as standing-0; never happens in `crossing`
+STANDING_WATCH = 'alert me if the smoke alarm goes off'  # what --demo loads as standing-0; never happens in `crossing`
 
 # Blackboard keys the tree writes (absolute, so other trees and tests can read them).
 GREEN_EVENT = '/green_event'

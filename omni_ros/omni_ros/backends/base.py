@@ -32,8 +32,10 @@ class Backend(Protocol):
 
     def stop_session(self) -> None: ...
 
-    def check_instruction(self, instruction: str) -> None:
-        """Raise WatchRejectedError (saying what is understood) if this backend cannot follow it."""
+    def check_instruction(self, instruction: str) -> str:
+        """Raise WatchRejectedError (saying what is understood) if this backend cannot follow it; otherwise
+        return the meaning it will follow as a short sentence for the user ('' or the instruction itself when
+        the backend has no narrower reading of its own)."""
         ...
 
     def set_watches(self, watches: Sequence[Watch]) -> None: ...

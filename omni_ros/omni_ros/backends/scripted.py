@@ -135,10 +135,11 @@ class ScriptedBackend:
 
     # -- watches, questions, interruption ---------------------------------------------------------
 
-    def check_instruction(self, instruction: str) -> None:
+    def check_instruction(self, instruction: str) -> str:
         if not instruction or not instruction.strip():
             raise WatchRejectedError(
                 "the watch instruction is empty; say what to watch for, e.g. 'tell me when the light turns green'")
+        return ''  # the timeline decides what happens; there is no reading of the words to report
 
     def set_watches(self, watches: Sequence[Watch]) -> None:
         self._watches = tuple(watches)

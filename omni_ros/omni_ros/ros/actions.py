@@ -35,6 +35,7 @@ class _Goal:
     question: PendingQuestion | None = None
     sent: int = 0  # watch: events already sent as feedback; question: whole seconds of waiting reported
     abort_reason: str = ''
+    announced: bool = False  # the acceptance feedback (trigger_count 0, the interpretation) went out
     # Decided outcome: the terminal transition ('succeed', 'abort', 'canceled') and the result.
     end: str = ''
     result: Any = None
@@ -89,11 +90,15 @@ class GoalSupervisor:
     def _follow_watch(self, watch_id: str, goal: _Goal, now: float) -> None:
         state = goal.watch
         assert state is not None
+        meaning = state.watch.interpretation
+        if not goal.announced:  # what the backend will follow, before anything triggers
+            goal.announced = True
+            goal.handle.publish_feedback(SetWatch.Feedback(watch_id=watch_id, trigger_count=0, interpretation=meaning))
         for event in state.events[goal.sent:]:
             goal.sent += 1
             event_msg = mapping.event_to_msg(event, f'{watch_id}-{goal.sent}', now)
             goal.handle.publish_feedback(
-                SetWatch.Feedback(watch_id=watch_id, trigger_count=goal.sent, event=event_msg))
+                SetWatch.Feedback(watch_id=watch_id, trigger_count=goal.sent, event=event_msg, interpretation=meaning))
         if goal.handle.is_cancel_requested:
             self._watches.remove(watch_id, 'canceled')
             self._end_watch(goal, 'canceled', SetWatch.Result.CODE_CANCELED, 'canceled by the client', now)
@@ -113,7 +118,8 @@ class GoalSupervisor:
         watch_id = state.watch.watch_id
         self._log(f'watch {watch_id} ended: {message}')
         events = [mapping.event_to_msg(e, f'{watch_id}-{i + 1}', now) for i, e in enumerate(state.events)]
-        goal.result = SetWatch.Result(code=code, message=message, watch_id=watch_id, events=events)
+        goal.result = SetWatch.Result(code=code, message=message, watch_id=watch_id, events=events,
+                                      interpretation=state.watch.interpretation)
         goal.end = end
 
     def _follow_question(self, question_id: str, goal: _Goal, now: float,

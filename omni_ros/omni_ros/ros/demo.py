@@ -101,6 +101,10 @@ def _run(client: Node, scn: scenario.Scenario, args: argparse.Namespace, procs: 
 
     def feedback(msg: SetWatch.Impl.FeedbackMessage) -> None:
         run = by_id.get(msg.feedback.watch_id)
+        if msg.feedback.trigger_count == 0:  # sent at acceptance: the meaning the backend follows
+            print(f'[demo] watch {msg.feedback.watch_id} ({run.expected.id if run else "?"}) means: '
+                  f'{msg.feedback.interpretation or "(the backend does not say)"}', flush=True)
+            return
         event = mapping.msg_to_event(msg.feedback.event)
         if run is not None:
             run.alerts.append(event)

@@ -166,14 +166,14 @@ def msg_to_interruption(msg: SpeechInterrupt) -> SpeechInterruption:
 
 
 def goal_to_watch(goal: SetWatch.Goal, watch_id: str, instruction: str, created: float,
-                  source: WatchSource = WatchSource.ACTION) -> Watch:
+                  source: WatchSource = WatchSource.ACTION, interpretation: str = '') -> Watch:
     """``instruction`` is the goal's instruction after normalization (see watches.normalize_instruction)."""
     timeout = msg_to_duration(goal.timeout)
     cooldown = msg_to_duration(goal.cooldown)
     if timeout < 0 or cooldown < 0:
         raise MappingError('SetWatch timeout and cooldown must not be negative')
     return Watch(watch_id=watch_id, instruction=instruction, continuous=goal.continuous, cooldown=cooldown,
-                 timeout=timeout, source=source, created=created)
+                 timeout=timeout, source=source, created=created, interpretation=interpretation)
 
 
 def watch_to_goal(watch: Watch) -> SetWatch.Goal:
@@ -185,13 +185,14 @@ def watch_to_msg(watch: Watch, trigger_count: int) -> WatchInfo:
     return WatchInfo(watch_id=watch.watch_id, instruction=watch.instruction, source=source_to_msg(watch.source),
                      continuous=watch.continuous, timeout=duration_to_msg(watch.timeout),
                      cooldown=duration_to_msg(watch.cooldown), created=time_to_msg(watch.created),
-                     trigger_count=trigger_count)
+                     trigger_count=trigger_count, interpretation=watch.interpretation)
 
 
 def msg_to_watch(msg: WatchInfo) -> tuple[Watch, int]:
     return (Watch(watch_id=msg.watch_id, instruction=msg.instruction, continuous=msg.continuous,
                   cooldown=msg_to_duration(msg.cooldown), timeout=msg_to_duration(msg.timeout),
-                  source=msg_to_source(msg.source), created=msg_to_time(msg.created)), msg.trigger_count)
+                  source=msg_to_source(msg.source), created=msg_to_time(msg.created),
+                  interpretation=msg.interpretation), msg.trigger_count)
 
 
 def serialized_image_to_frame(raw: bytes, compressed: bool, *, max_pixels: int) -> LazyFrame:

@@ -13,6 +13,7 @@ import secrets
 import threading
 import time
 import traceback
+from dataclasses import replace
 from typing import Any, Callable
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
@@ -157,7 +158,7 @@ class OmniNode(LifecycleNode):
         self.watches.default_cooldown = config.default_cooldown
         # Configure starts from an empty table (cleanup ended every watch), so standing ones come back.
         for watch in standing_watches(list(config.standing_watches), self._now()):
-            self.watches.add(watch)
+            self.watches.add(replace(watch, interpretation=backend.check_instruction(watch.instruction) or ''))
         wanted = backend.stream_spec()
         spec = StreamSpec(wanted.sample_rate, config.frames_per_chunk or wanted.frames_per_chunk,
                           config.chunk_period)
@@ -465,7 +466,12 @@ class OmniNode(LifecycleNode):
     def _start_watch(self, goal_handle: ServerGoalHandle) -> None:
         goal: SetWatch.Goal = goal_handle.request
         watch_id = goal_uuid(goal_handle)
-        watch = mapping.goal_to_watch(goal, watch_id, normalize_instruction(goal.instruction), self._now())
+        instruction = normalize_instruction(goal.instruction)
+        try:  # the meaning the backend follows (checked at acceptance), carried on the watch
+            meaning = self._backend.check_instruction(instruction) if self._backend is not None else ''
+        except WatchRejectedError:
+            meaning = ''
+        watch = mapping.goal_to_watch(goal, watch_id, instruction, self._now(), interpretation=meaning or '')
         state = self.watches.add(watch)
         self.get_logger().info(f'watch {watch_id} set: {watch.instruction!r}')
         self._goals.add_watch(goal_handle, state, self._stopwatch())

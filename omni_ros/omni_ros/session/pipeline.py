@@ -249,6 +249,8 @@ class Pipeline:
                 self.watches.add(watch)
             except WatchRejectedError as error:
                 log.warning('spoken watch %r not adopted: %s', watch.instruction, error)
+        for watch_id in output.watch_cancellations:
+            self.watches.remove(watch_id, 'canceled by voice')
         for event in output.events:
             if event.kind is EventKind.ALERT:
                 state = self.watches.route(event)

@@ -6,6 +6,8 @@
     omni_eval crossing --backend scripted --json out.json
     omni_eval --suite                                   # the generated suite (omni_ros/scenario/suite.py),
                                                         # figures per watch kind against the acceptance floors
+    omni_eval --instructions everyday                   # how the cpu backend reads a list of instructions
+                                                        # (right / refused / wrong meaning), see instruction_eval
 
 No DDS and no rclpy: the bag is read with rosbags, messages are decoded with the same code the node uses
 (omni_ros.ingest.cdr / imaging / audio), cut into chunks by the ChunkSynchronizer with the backend's stream_spec,
@@ -49,6 +51,7 @@ from omni_ros.ingest import imaging
 from omni_ros.ros import mapping
 from omni_ros.errors import ConfigError, ConversionError, OmniError
 from omni_ros.session.pipeline import InputCutter
+from omni_ros.tools import instruction_eval
 from omni_ros.scenario.model import ExpectedWatch, Scenario
 from omni_ros.scenario.suite import SUITE_SEED, Floors
 from omni_ros.data import Chunk, EventKind, LazyFrame, StreamSpec, Watch
@@ -428,7 +431,17 @@ def main(argv: list[str] | None = None) -> int:
                         '(default: watches stay active, so every false alarm is counted)')
     parser.add_argument('--json', metavar='PATH', help='also write the figures as JSON ("-" for stdout)')
     parser.add_argument('--no-progress', action='store_true', help='no progress bar on stderr')
+    parser.add_argument('--instructions', metavar='LIST', help="score the backend's reading of an instruction list "
+                        "instead (a YAML path, or a bundled list: 'everyday')")
     args = parser.parse_args(argv)
+    if args.instructions:
+        if args.input or args.suite:
+            parser.error('--instructions takes no input and no --suite')
+        try:
+            return instruction_eval.run(args.instructions, args.backend, _parse_options(args.option), args.json)
+        except OmniError as exc:
+            print(f'omni_eval: {exc}', file=sys.stderr)
+            return 2
     if args.suite == bool(args.input):
         parser.error('give an input (scenario or bag) or --suite, not both' if args.suite
                      else 'give an input (a scenario name, a scenario .yaml or a bag directory) or --suite')

@@ -155,9 +155,22 @@ def _run(ros_client: Any, node: processes.RosProcess, view: ModelView, log_dir: 
     # 1. Both watches through the action, before any input: the first prompt fed with input holds both.
     ding_fb: list = []
     green_fb: list = []
-    ding = _send_when_active(client, DING, ding_fb.append, node, activate_timeout)
-    green = _send_when_active(client, GREEN, green_fb.append, node, 10)
+    accepted: dict[str, str] = {}  # watch id -> the meaning sent at acceptance
+
+    def alerts_into(alerts: list) -> Callable:
+        def take(msg: Any) -> None:
+            if msg.feedback.trigger_count:
+                alerts.append(msg)
+            else:
+                accepted[msg.feedback.watch_id] = msg.feedback.interpretation
+        return take
+
+    ding = _send_when_active(client, DING, alerts_into(ding_fb), node, activate_timeout)
+    green = _send_when_active(client, GREEN, alerts_into(green_fb), node, 10)
     ding_id, green_id = (bytes(h.goal_id.uuid).hex() for h in (ding, green))
+    # The model reads the words themselves: the meaning it follows is the instruction.
+    wait_for(lambda: len(accepted) == 2, 10, 'the acceptance feedback of both watches')
+    assert accepted == {ding_id: DING, green_id: GREEN}
 
     def listed() -> set[str]:
         response = _result(lister.call_async(ListWatches.Request()))

@@ -23,8 +23,8 @@ from omni_ros.backends.cpu.conditions import Need, Perceptions, SoundEvent
 from omni_ros.backends.cpu.decisions import WatchTracker
 from omni_ros.backends.cpu.imaging import ChangeGate, is_dark
 from omni_ros.backends.cpu.instructions import (
-    QUESTION_NEEDS, QUESTIONS_UNDERSTOOD, UNDERSTOOD, QuestionKind, UtteranceKind, classify_utterance,
-    parse_instruction, parse_question)
+    QUESTION_NEEDS, QUESTIONS_UNDERSTOOD, UNDERSTOOD, ParsedInstruction, QuestionKind, event_words, parse_instruction,
+    parse_question)
 from omni_ros.backends.cpu.lights import LightDetector
 from omni_ros.backends.cpu.numbers import words_to_digits
 from omni_ros.backends.cpu.ocr import SceneText
@@ -32,6 +32,7 @@ from omni_ros.backends.cpu.options import OPTIONS
 from omni_ros.backends.cpu.people import PeopleDetector
 from omni_ros.backends.cpu.sevenseg import SevenSegmentReader
 from omni_ros.backends.cpu.sound_events import SoundEventDetector
+from omni_ros.backends.cpu.spoken import CancelTarget, UtteranceKind, classify_utterance
 from omni_ros.backends.cpu.tts import FliteTts
 from omni_ros.backends.cpu.utterances import UtteranceSegmenter
 from omni_ros.backends.cpu.vad import FRAME, SileroVad
@@ -45,6 +46,8 @@ from omni_ros.data import (
 log = logging.getLogger(__name__)
 
 _SOUND_MEMORY = 10.0  # seconds of heard events kept for "what did you hear"
+_CAN_WATCH = ('I can watch for traffic lights, floor numbers, people coming and going, signs, the room lights, beeps, '
+              'dings, doorbells, knocks, phones, kettles, smoke alarms and voices.')
 
 
 @dataclass(frozen=True)
@@ -141,24 +144,46 @@ class CpuBackend:
             tracker.reset()
 
     # -- watches and questions -----------------------------------------------------------------------
-    def check_instruction(self, instruction: str) -> None:
-        condition = parse_instruction(instruction).condition
-        missing = [need.value for need in condition.needs if not self._enabled(need)]
+    def check_instruction(self, instruction: str) -> str:
+        parsed = parse_instruction(instruction)
+        self._check_needs(instruction, parsed)
+        return parsed.meaning
+
+    def _check_needs(self, instruction: str, parsed: ParsedInstruction) -> None:
+        try:
+            needs = parsed.condition.needs
+        except KeyError:  # a kind the parser reads but no perception of this build evaluates
+            raise WatchRejectedError(
+                f"{instruction.strip()!r} means: {parsed.meaning} This build of the cpu backend has no perception "
+                f"for {parsed.condition.kind.value}; watch for something else: {UNDERSTOOD}") from None
+        missing = [need.value for need in needs if not self._enabled(need)]
         if missing:
             raise WatchRejectedError(
                 f"{instruction.strip()!r} needs the {', '.join(missing)} perception, which is disabled in the "
                 f"cpu backend options; enable it or watch for something else: {UNDERSTOOD}")
 
+    def _parse_watch(self, watch: Watch) -> ParsedInstruction:
+        if watch.source is WatchSource.SPOKEN:
+            # Said as people say it ("hell me when ..." as recognised): read it the way it was understood.
+            intent = classify_utterance(watch.instruction)
+            if intent.parsed is not None:
+                self._check_needs(watch.instruction, intent.parsed)
+                return intent.parsed
+        parsed = parse_instruction(watch.instruction)
+        self._check_needs(watch.instruction, parsed)
+        return parsed
+
     def set_watches(self, watches: Sequence[Watch]) -> None:
         parsed = {}
         for watch in watches:
-            self.check_instruction(watch.instruction)
-            parsed[watch.watch_id] = parse_instruction(watch.instruction).condition
+            old = self._trackers.get(watch.watch_id)
+            if old is None or old.watch.instruction != watch.instruction:
+                parsed[watch.watch_id] = self._parse_watch(watch).condition
         trackers: dict[str, WatchTracker] = {}
         for watch in watches:
             old = self._trackers.get(watch.watch_id)
             cooldown = watch.cooldown if watch.cooldown > 0 else self.options['default_cooldown']
-            if old is not None and old.watch.instruction == watch.instruction:
+            if watch.watch_id not in parsed and old is not None:
                 old.watch, old.cooldown = watch, cooldown  # keep the edge state of an unchanged watch
                 trackers[watch.watch_id] = old
             else:
@@ -249,24 +274,47 @@ class CpuBackend:
         intent = classify_utterance(result.text)
         if intent.kind is UtteranceKind.WATCH and intent.parsed is not None:
             try:
-                self.check_instruction(intent.instruction)
+                self._check_needs(intent.instruction, intent.parsed)
             except WatchRejectedError:
                 self._say('Sorry, that needs a perception that is switched off.', chunk, out)
                 return
             self._spoken_count += 1
             watch = Watch(watch_id=f'spoken-{self._spoken_count}', instruction=intent.instruction,
-                          continuous=intent.parsed.continuous, source=WatchSource.SPOKEN, created=end)
+                          continuous=intent.parsed.continuous, source=WatchSource.SPOKEN, created=end,
+                          interpretation=intent.parsed.meaning)
             self._trackers[watch.watch_id] = WatchTracker(
                 watch, intent.parsed.condition, self.options['default_cooldown'],
                 self.options['alert_if_already_true'])
             self._own_spoken.add(watch.watch_id)
             out.watch_requests.append(watch)
-            self._say(f'OK, I will tell you when {intent.parsed.condition.describe()}.', chunk, out)
+            self._say(f'OK, {intent.parsed.meaning}', chunk, out)
         elif intent.kind is UtteranceKind.WATCH_REJECTED:
-            self._say('Sorry, I can watch for traffic lights, floor numbers, people, signs, beeps, dings, '
-                      'doorbells and knocks.', chunk, out)
+            reason = intent.refusal.spoken() if intent.refusal is not None else 'Sorry, I cannot follow that.'
+            self._say(f'{reason} {_CAN_WATCH}', chunk, out)
+        elif intent.kind is UtteranceKind.CANCEL and intent.cancel is not None:
+            self._cancel(intent.cancel, chunk, out)
         elif intent.kind is UtteranceKind.QUESTION:
             self._questions.append(_PendingQuestion('', result.text, intent.question))
+
+    def _cancel(self, target: CancelTarget, chunk: Chunk, out: BackendOutput) -> None:
+        """End the watches the user named by voice; the node removes them from its table too."""
+        if target.latest:
+            latest = max(self._trackers.values(), key=lambda t: t.watch.created, default=None)
+            chosen = [] if latest is None else [latest]
+        else:
+            chosen = [t for t in self._trackers.values() if target.selects(t.condition)]
+        if not chosen:
+            watching = sorted({event_words(t.condition) for t in self._trackers.values()})
+            self._say(f"I am not watching for {target.words}. I am watching for: {'; '.join(watching)}."
+                      if watching else 'I am not watching for anything.', chunk, out)
+            return
+        for tracker in chosen:
+            watch_id = tracker.watch.watch_id
+            out.watch_cancellations.append(watch_id)
+            del self._trackers[watch_id]
+            self._own_spoken.discard(watch_id)
+        ended = sorted({event_words(t.condition) for t in chosen})
+        self._say(f"OK, I will no longer tell you when {' or when '.join(ended)}.", chunk, out)
 
     # -- vision --------------------------------------------------------------------------------------
     def _needs(self) -> set[Need]:

@@ -31,6 +31,8 @@ class ConditionKind(enum.Enum):
     NOBODY_PRESENT = 'nobody_present'
     SOUND = 'sound'  # value: beep | ding | doorbell | knock
     SPEECH = 'speech'  # someone talking
+    LIGHTING = 'lighting'  # value: dark (the room goes dark) | lit (the lights come on)
+    PEOPLE_COUNT = 'people_count'  # value: '<op><n>', op one of >=, <=, == (e.g. '>=4', '==2')
 
 
 @dataclass(frozen=True)

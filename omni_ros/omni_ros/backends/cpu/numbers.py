@@ -39,3 +39,42 @@ def words_to_digits(text: str) -> str:
             out.append(tokens[i])
         i += 1
     return ' '.join(out)
+
+
+_CN_DIGITS = {'零': 0, '〇': 0, '一': 1, '二': 2, '两': 2, '三': 3, '四': 4, '五': 5, '六': 6, '七': 7, '八': 8,
+              '九': 9}
+_CN_NUMBER = re.compile(r'[零〇一二两三四五六七八九十百]+')
+
+
+def _chinese_number(word: str) -> int | None:
+    """A Chinese numeral below 1000 ("十六", "二十一", "一百零五", "一六" digit by digit), or None."""
+    if all(ch in _CN_DIGITS for ch in word):
+        return int(''.join(str(_CN_DIGITS[ch]) for ch in word))  # read digit by digit: 一六 = 16
+    value, current = 0, None
+    for ch in word:
+        if ch in '零〇' and value and current is None:
+            continue  # the 零 of 一百零五 only says the tens are empty
+        if ch in _CN_DIGITS:
+            if current is not None:
+                return None  # two digits in a row inside a spelled number: not a numeral
+            current = _CN_DIGITS[ch]
+        elif ch == '十':
+            value += (1 if current is None else current) * 10
+            current = None
+        elif ch == '百':
+            if current is None or value:
+                return None
+            value += current * 100
+            current = None
+    if current is not None:
+        value += current
+    return value
+
+
+def chinese_to_digits(text: str) -> str:
+    """Chinese numerals as digits: "十六楼" -> "16楼", "两个人" -> "2个人". Words that merely contain a numeral
+    (一氧化碳, 一下) must be replaced before this is called."""
+    def repl(m: re.Match[str]) -> str:
+        value = _chinese_number(m.group(0))
+        return m.group(0) if value is None else str(value)
+    return _CN_NUMBER.sub(repl, text)

@@ -135,8 +135,9 @@ class DuplexSessionBackend:
         self._speaking = False
 
     # --- watches, questions, interrupts ------------------------------------------------------------------
-    def check_instruction(self, instruction: str) -> None:
-        normalize_instruction(instruction, max_chars=MAX_INSTRUCTION_CHARS)
+    def check_instruction(self, instruction: str) -> str:
+        # The model reads the words themselves: the meaning followed is the instruction.
+        return normalize_instruction(instruction, max_chars=MAX_INSTRUCTION_CHARS)
 
     def set_watches(self, watches: Sequence[Watch]) -> None:
         for w in watches:
