@@ -5,7 +5,9 @@
 #   3. omni_ros_interfaces (and a test copy of audio_common_msgs) built with CMake into that environment,
 #   4. omni_ros and omni_ros_bt installed into it (editable, so source edits need no reinstall).
 # The MiniCPM-o test stack (CPU torch, transformers) is installed too, for the adapter's tests only:
-# the CPU backend never imports it (a test checks).
+# the CPU backend never imports it (a test checks). So is llama.cpp-omni's llama-server (CPU build, cached by
+# a hash of its sources: tools/build_llama_server.sh), with its converters' Python packages, for the
+# `upstream` tests of the llamacpp_omni backend.
 # Each step is skipped while its inputs are unchanged, so this is cheap to call before every run.
 # On a machine with ROS 2 installed, build with colcon instead (README).
 set -euo pipefail
@@ -49,7 +51,8 @@ install_venv() {
   "$venv/bin/pip" install -q --disable-pip-version-check \
     -r "$root/requirements/build.txt" -r "$root/requirements/ros-kilted.txt" -r "$root/requirements/base.txt" \
     -r "$root/requirements/test.txt" -r "$root/requirements/cpu.txt" -r "$root/requirements/bt.txt" \
-    -r "$root/requirements/test-minicpmo.txt" -c "$root/requirements/constraints.txt" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+    -r "$root/requirements/test-minicpmo.txt" -r "$root/requirements/test-llamacpp.txt" \
+    -c "$root/requirements/constraints.txt" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
   # silero-vad declares torch, which the CPU backend never imports; these wheels are pinned by hash.
   "$venv/bin/pip" install -q --disable-pip-version-check --no-deps --require-hashes \
     -r "$root/requirements/cpu-nodeps.txt" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
@@ -94,3 +97,9 @@ build_interfaces interfaces omni_ros_interfaces
 # that input; a ROS install uses the real package instead.
 build_interfaces test-audio-common-msgs omni_ros/test/interfaces/audio_common_msgs
 install_omni_ros
+# llama-server for the llamacpp_omni `upstream` tests; skipped (they skip too) without the upstream sources.
+if [ -f "${OMNI_LLAMACPP_SRC:-${OMNI_UPSTREAM:-$root/../shared/upstream}/llama.cpp-omni}/tools/server/server.cpp" ]; then
+  "$root/tools/build_llama_server.sh" > /dev/null
+else
+  log "no llama.cpp-omni sources (../shared/upstream/llama.cpp-omni or \$OMNI_LLAMACPP_SRC): llama-server not built"
+fi

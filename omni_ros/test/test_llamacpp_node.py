@@ -3,7 +3,9 @@
 The server runs in this process on 127.0.0.1 with an ephemeral port, validates every request strictly
 and records what it received (system prompts, what its scripted "model" said); omni_node runs in its
 own process and talks to it over HTTP. The story and its checks are in doubles/watch_flow.py, shared
-with test_minicpmo_node.py.
+with test_minicpmo_node.py. The loopback server plays a llama.cpp-omni revision that reads the system
+prompt fields (the checked revision does not, and its tiny model cannot follow a script: the same node
+against the real server is test_llamacpp_upstream.py::test_omni_node_against_the_real_server).
 """
 
 from __future__ import annotations
@@ -76,7 +78,7 @@ def node(crossing_bag: Path, server: ServerView, gguf: Path, crossing: scenario.
          log_dir: Path) -> Iterator[processes.RosProcess]:
     proc = watch_flow.start_node(watch_flow.node_env(), log_dir, 'llamacpp_omni', {
         'server_url': server.server.url, 'model_dir': str(gguf), 'output_dir': str(tmp_path / 'speech'),
-        'work_dir': str(tmp_path / 'units'), 'request_timeout_s': 10.0}, crossing)
+        'work_dir': str(tmp_path / 'units'), 'request_timeout_s': 10.0, 'server_reads_prompt': True}, crossing)
     yield proc
     code = proc.stop()
     assert code == 0, f'omni_node did not shut down cleanly ({code}):\n{proc.output()}'
@@ -88,12 +90,12 @@ def test_watch_prompt_tagged_alert_and_cancel_reprepare(ros_client, crossing_bag
 
     init, = server.requests('omni_init')
     assert init['model_dir'] == str(tmp_path / 'MiniCPM-o-4_5-gguf') and init['media_type'] == 2
-    # The server checked each prefill (a 16 kHz WAV of one unit, a JPEG, cnt from 0 after every
-    # update_session_config); here: every unit came with its camera frame and was decoded (the last one
+    # The server checked each prefill (a 16 kHz WAV of one unit, a JPEG, the system prompt set up before
+    # it, a decode after it); here: every unit came with its camera frame and was decoded (the last one
     # may still be on its way: the node is running).
-    prefills, decodes = server.requests('prefill'), server.requests('decode')
-    assert len(prefills) >= 10 and 0 <= len(prefills) - len(decodes) <= 1
-    assert all(p['audio_path_prefix'].endswith('.wav') and p['img_path_prefix'].endswith('.jpg') for p in prefills)
+    units = [p for p in server.requests('prefill') if p['cnt'] > 0]
+    assert len(units) >= 10 and 0 <= len(units) - len(server.requests('decode')) <= 1
+    assert all(p['audio_path_prefix'].endswith('.wav') and p['img_path_prefix'].endswith('.jpg') for p in units)
     # The alerts' speech was written by the server and read back by the client (then published).
     assert len(list((tmp_path / 'speech').rglob('*.wav'))) == 3  # two units of green alert, one of ding
     assert server.violations() == []

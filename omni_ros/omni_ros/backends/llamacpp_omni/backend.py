@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Mapping
 
 from omni_ros.backends.llamacpp_omni.engine import LlamaCppOmniEngine
-from omni_ros.backends.llamacpp_omni.options import OPTIONS
+from omni_ros.backends.llamacpp_omni.options import CHECKED_REVISION, OPTIONS
+from omni_ros.backends.minicpmo.options import DEFAULT_PERSONA
 from omni_ros.backends.minicpmo.session import DuplexSessionBackend
+from omni_ros.errors import BackendSetupError, WatchRejectedError
+
+log = logging.getLogger('omni_ros.llamacpp_omni')
 
 
 class LlamaCppOmniBackend(DuplexSessionBackend):
-    """Same watch / ask / interrupt / pacing behaviour as ``minicpmo`` (shared DuplexSessionBackend)."""
+    """Same watch / ask / interrupt / pacing behaviour as ``minicpmo`` (shared DuplexSessionBackend).
+
+    Watches, questions and the persona reach the model only through the system prompt. A server that keeps
+    its built-in prompt (``server_reads_prompt`` false, as the checked revision does) would take them and
+    never act on them, so they are refused instead, saying what to upgrade.
+    """
 
     name = 'llamacpp_omni'
     OPTIONS = OPTIONS
@@ -22,3 +32,26 @@ class LlamaCppOmniBackend(DuplexSessionBackend):
 
     def _make_engine(self) -> LlamaCppOmniEngine:
         return LlamaCppOmniEngine(self._opts, self.name)
+
+    def _no_prompt(self, what: str) -> str:
+        engine = self.engine
+        build = getattr(engine, 'build_info', '') if engine is not None else ''
+        server = f"the llama.cpp-omni server at {self._opts['server_url']}" + (f' (build {build})' if build else '')
+        return (f'{what} cannot reach the model: {server} is taken to keep its built-in system prompt, as '
+                f'{CHECKED_REVISION} does (update_session_config reads no prompt, server.cpp S:5992-6166; the '
+                'prompt is fixed in omni.cpp O:3521). Upgrade llama.cpp-omni to a revision whose omni_init and '
+                'update_session_config read voice_clone_prompt and assistant_prompt (the fields OpenBMB\'s '
+                f'MiniCPM-o-Demo client sends), then set {self.name}.server_reads_prompt to true')
+
+    def setup(self) -> None:
+        if not self._opts['server_reads_prompt'] and self._opts['persona'].strip() != DEFAULT_PERSONA:
+            raise BackendSetupError(f'{self.name}.persona: ' + self._no_prompt('a persona'))
+        super().setup()
+        if not self._opts['server_reads_prompt']:
+            log.info('%s: the server keeps its built-in system prompt; watches and questions will be refused '
+                     '(%s.server_reads_prompt is false)', self.name, self.name)
+
+    def check_instruction(self, instruction: str) -> None:
+        super().check_instruction(instruction)
+        if not self._opts['server_reads_prompt']:
+            raise WatchRejectedError(self._no_prompt(f'{instruction!r}'))
