@@ -14,8 +14,8 @@ from fractions import Fraction
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from omni_ros.data import AudioBlock, FloatArray
 from omni_ros.errors import ConversionError, UnsupportedEncodingError
-from omni_ros.data import FloatArray
 
 MIN_SAMPLE_RATE = 8000
 MAX_SAMPLE_RATE = 192000
@@ -41,6 +41,12 @@ def _check_rate(sample_rate: int, what: str = 'audio sample_rate') -> None:
         raise ConversionError(
             f'{what} is {sample_rate} Hz; it must be between {MIN_SAMPLE_RATE} and '
             f'{MAX_SAMPLE_RATE} Hz: set the microphone driver to a real capture rate such as 16000')
+
+
+def decode_block(stamp: float, encoding: str, sample_rate: int, channels: int,
+                 data: bytes | bytearray | memoryview) -> AudioBlock:
+    """A received microphone block (the fields of an AudioChunk) decoded; raises ConversionError."""
+    return AudioBlock(stamp=stamp, samples=decode_audio(encoding, sample_rate, channels, data), sample_rate=sample_rate)
 
 
 def decode_audio(encoding: str, sample_rate: int, channels: int,
