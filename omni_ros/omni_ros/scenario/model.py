@@ -9,6 +9,7 @@ the bag's stamps are ``start_time`` + those seconds.
 from __future__ import annotations
 
 import bisect
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -420,6 +421,12 @@ def _sound(entry: Section, duration: float) -> Sound:
         values['voice'] = entry.string('voice', Sound.voice, choices=SPEECH_VOICES)
     entry.done()
     return Sound(**values)
+
+
+def parse_expected(data: Any, source: str, duration: float = math.inf) -> Expected:
+    """An ``expected:`` section (watches and questions) read from plain YAML data; ``source`` names it in
+    errors."""
+    return _expected(Section(data, source), duration)
 
 
 def _expected(sec: Section, duration: float) -> Expected:
