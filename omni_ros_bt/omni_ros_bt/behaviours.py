@@ -26,7 +26,6 @@ from typing import Any, Generic, Iterable, TypeVar
 
 import py_trees
 from action_msgs.msg import GoalStatus
-from builtin_interfaces.msg import Duration
 from py_trees.common import Access, Status
 from rclpy.action import ActionClient
 from rclpy.action.client import ClientGoalHandle
@@ -35,12 +34,13 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 from rclpy.task import Future
 from unique_identifier_msgs.msg import UUID
 
+from omni_ros.ros.mapping import duration_to_msg, goal_id_hex, msg_to_duration
+from omni_ros.watches.policy import check_durations
 from omni_ros_interfaces.action import Ask as AskAction
 from omni_ros_interfaces.action import SetWatch
 from omni_ros_interfaces.msg import ProactiveEvent
 
-__all__ = ['ActionError', 'ActionBehaviour', 'WaitForWatch', 'Ask', 'EventGuard', 'EVENTS_QOS',
-           'duration_from_sec', 'goal_id_hex']
+__all__ = ['ActionError', 'ActionBehaviour', 'WaitForWatch', 'Ask', 'EventGuard', 'EVENTS_QOS', 'goal_id_hex']
 
 # What omni_node's `events` topic is subscribed with: reliable so that an alert is not lost on a busy
 # network, volatile so that a guard started late does not act on an alert from before it existed.
@@ -58,18 +58,6 @@ class ActionError(enum.Enum):
     INVALID_GOAL = 'INVALID_GOAL'                # the goal could not be built (e.g. empty blackboard key)
     SERVER_LOST = 'SERVER_LOST'                  # the server vanished while the goal was active
     UNEXPECTED_RESULT = 'UNEXPECTED_RESULT'      # the goal succeeded with a result code the behaviour does not expect
-
-
-def duration_from_sec(seconds: float) -> Duration:
-    if seconds < 0:
-        raise ValueError(f'a duration must not be negative, got {seconds}; use 0 for "none"')
-    whole = int(seconds)
-    return Duration(sec=whole, nanosec=int(round((seconds - whole) * 1e9)))
-
-
-def goal_id_hex(goal_id: UUID) -> str:
-    """The watch id omni_node uses for a goal: its UUID as 32 lowercase hex digits."""
-    return bytes(goal_id.uuid).hex()
 
 
 GoalT = TypeVar('GoalT')
@@ -371,8 +359,9 @@ class WaitForWatch(ActionBehaviour[SetWatch.Goal]):
                          server_lost_timeout_sec=server_lost_timeout_sec, error_key=error_key)
         self.instruction = instruction
         self.instruction_key = instruction_key
-        self.timeout = duration_from_sec(timeout_sec)
-        self.cooldown = duration_from_sec(cooldown_sec)
+        check_durations(timeout_sec, cooldown_sec)  # omni_node's own check, before a goal is ever sent
+        self.timeout = duration_to_msg(timeout_sec)
+        self.cooldown = duration_to_msg(cooldown_sec)
         self.event_key = event_key
         self.watch_id_key = watch_id_key
         self.result_key = result_key
@@ -429,7 +418,7 @@ class WaitForWatch(ActionBehaviour[SetWatch.Goal]):
         code = getattr(result, 'code', None)
         if what == 'aborted' and code == SetWatch.Result.CODE_TIMED_OUT:
             return (f'the watch "{self._request.goal.instruction}" timed out after '
-                    f'{self.timeout.sec + self.timeout.nanosec * 1e-9:g} s without triggering')
+                    f'{msg_to_duration(self.timeout):g} s without triggering')
         return super()._server_said(what, result)
 
 
@@ -454,7 +443,8 @@ class Ask(ActionBehaviour[AskAction.Goal]):
                          server_lost_timeout_sec=server_lost_timeout_sec, error_key=error_key)
         self.question = question
         self.question_key = question_key
-        self.timeout = duration_from_sec(timeout_sec)
+        check_durations(timeout_sec, 0.0)
+        self.timeout = duration_to_msg(timeout_sec)
         self.answer_key = answer_key
         self.event_key = event_key
         self.answer: str | None = None
