@@ -11,6 +11,8 @@ from omni_ros.devices.streams import PcmBlock
 from omni_ros.errors import ConversionError, UnsupportedEncodingError
 from omni_ros.data import Speech
 
+pytestmark = pytest.mark.node  # ROS messages in this process, no other process
+
 STAMP = 1_795_000_000.25
 
 
