@@ -106,7 +106,6 @@ def setting(default: Any, description: str, *, minimum: float | None = None, max
     return dataclasses.field(default=default, metadata={_KEY: spec})
 
 
-@functools.lru_cache(maxsize=None)
 def options_of(config_type: type) -> tuple[OptionSpec, ...]:
     """The settings a config dataclass declares, in field order."""
     specs = []
@@ -166,7 +165,8 @@ def values_of(config: Any) -> dict[str, Any]:
 
 @functools.lru_cache(maxsize=None)
 def config_type_from_options(name: str, specs: tuple[OptionSpec, ...]) -> type:
-    """The dataclass equivalent of an OptionSpec table (backends that still declare ``OPTIONS``)."""
+    """The dataclass equivalent of an OptionSpec table (backends that still declare ``OPTIONS``); the
+    same table gives the same class."""
     fields = [(s.name, s.kind, dataclasses.field(
         default=tuple(s.default) if isinstance(s.default, list) else s.default,
         metadata={_KEY: dataclasses.replace(s, name='')})) for s in specs]

@@ -25,7 +25,7 @@ import collections
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
@@ -34,6 +34,9 @@ from omni_ros.errors import BackendError, BackendSetupError, ConfigError, WatchR
 from omni_ros.settings import Change, check_fields, setting
 from omni_ros.data import (BackendOutput, Chunk, Event, EventKind, FloatArray, InterruptMode, Question, Speaker,
                            StreamSpec, Transcript, Watch)
+
+if TYPE_CHECKING:  # the scenario package (PyYAML) is imported at setup()
+    from omni_ros.scenario.script import Timeline
 
 SPEECH_SAMPLE_RATE = 24000
 DEFAULT_SCENARIO = 'crossing'
@@ -93,7 +96,7 @@ class ScriptedBackend:
 
     def __init__(self, config: ScriptedConfig | None = None) -> None:
         self.config = config or ScriptedConfig()
-        self._timeline = None  # omni_ros.scenario.script.Timeline once set up
+        self._timeline: Timeline | None = None  # once set up
         self._in_session = False
         self._watches: tuple[Watch, ...] = ()
         self._questions: collections.deque[Question] = collections.deque()

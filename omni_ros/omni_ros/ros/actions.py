@@ -49,7 +49,7 @@ class _Goal:
 
 
 class GoalSupervisor:
-    def __init__(self, watches: WatchTable, now: Callable[[], float], log: Callable[[str], None]) -> None:
+    def __init__(self, watches: WatchTable, now: Callable[[], float], log: Callable[[str], object]) -> None:
         self._watches = watches
         self._now = now
         self._log = log

@@ -407,8 +407,8 @@ def _scene(sec: Section, camera: CameraSpec, duration: float) -> Scene:
 def _sound(entry: Section, duration: float) -> Sound:
     """One sound; only the keys its kind uses are read, so a stray one (a knock's frequency) is an error."""
     kind = entry.string('kind', choices=SOUND_KINDS)
-    values = {'kind': kind, 'at': entry.number('at', minimum=0.0, maximum=duration),
-              'level': entry.number('level', minimum=0.0, maximum=1.0)}
+    values: dict[str, Any] = {'kind': kind, 'at': entry.number('at', minimum=0.0, maximum=duration),
+                              'level': entry.number('level', minimum=0.0, maximum=1.0)}
     if kind in TONE_KINDS:
         values['frequency'] = entry.number('frequency', minimum=50.0, maximum=7000.0)
         values['duration'] = entry.number('duration', positive=True, maximum=10.0)

@@ -95,8 +95,9 @@ class Pipeline:
         self.spec = spec
         self.watches = watches
         self._sink = sink
-        self._sync_args = dict(max_latency=max_latency, jump_threshold=jump_threshold,
-                               expect_audio=expect_audio, expect_video=expect_video, audio_filter=audio_filter)
+        self._sync_args: dict[str, Any] = dict(max_latency=max_latency, jump_threshold=jump_threshold,
+                                               expect_audio=expect_audio, expect_video=expect_video,
+                                               audio_filter=audio_filter)
         self._input = InputCutter(spec, **self._sync_args)
         self._input_lock = threading.Lock()
         self._queue: collections.deque[Chunk] = collections.deque()

@@ -27,7 +27,7 @@ from omni_ros.session.config import SECTION_CONFIGS, NodeConfig
 from omni_ros.session.pipeline import PendingQuestion, Pipeline
 from omni_ros.settings import load
 from omni_ros.speech.output import SpeechConfig, SpeechOutput
-from omni_ros.speech.selfhearing import SAMPLE_RATE as SELF_HEARING_RATE
+from omni_ros.speech.echopath import SAMPLE_RATE as SELF_HEARING_RATE
 from omni_ros.speech.selfhearing import BargeIn, SelfHearing, SelfHearingConfig
 from omni_ros.watches import policy
 from omni_ros.watches.table import Stopwatch, WatchState, WatchTable, normalize_instruction, standing_watches

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
+import functools
 import json
 import math
 import os
@@ -100,14 +101,14 @@ def match_alerts(expected: ExpectedWatch, alert_times: Iterable[float], scenario
     """Classify ``alert_times`` (seconds from the start) against one expected watch."""
     result = WatchResult(expected.id, expected.modality.value, expected.at, expected.window, expected.kind, scenario)
     result.alerts = sorted(float(t) for t in alert_times)
+    at = expected.at
     for t in result.alerts:
-        inside = expected.at is not None and expected.at - EARLY_SLACK <= t <= expected.at + expected.window
-        if not inside:
+        if at is None or not at - EARLY_SLACK <= t <= at + expected.window:
             result.false_positives += 1
             result.false_alarm_times.append(t)
         elif result.true_positives == 0:
             result.true_positives = 1
-            result.latency = t - expected.at
+            result.latency = t - at
         else:
             result.duplicates += 1
     if expected.at is not None and result.true_positives == 0:
@@ -237,7 +238,7 @@ def _bag_items(path: Path, audio_topic: str | None, image_topic: str | None) -> 
             for conn, _, raw in reader.messages(connections=conns):
                 raw = bytes(raw)
                 if conn.msgtype == bagtypes.AUDIO_CHUNK:
-                    msg = store.deserialize_cdr(raw, conn.msgtype)  # rosbags' AudioChunk: the same fields
+                    msg: Any = store.deserialize_cdr(raw, conn.msgtype)  # rosbags' AudioChunk: the same fields
                     stamp = msg.header.stamp.sec + msg.header.stamp.nanosec / 1e9
                     yield audio_codec.decode_block(stamp, msg.encoding, msg.sample_rate, msg.channels, bytes(msg.data))
                 else:  # the node's own path: the header stamp now, pixels if a unit uses the frame
@@ -257,16 +258,17 @@ def _scenario_items(scn: Scenario) -> Iterator[Item]:
     pcm = to_s16le(render_audio(scn))
     block = scn.audio.block_samples
     n = len(pcm) // 2
-    timeline = [(i / rate, 0, i) for i in range(0, n, block)]
+    timeline: list[tuple[float, int, float]] = [(i / rate, 0, i) for i in range(0, n, block)]
     timeline += [(t, 1, t) for t in scn.camera.frame_times(scn.duration)]
     timeline.sort(key=lambda item: (item[0], item[1]))
     for t, kind, where in timeline:
         stamp = scn.stamp_ns(t) * 1e-9
         if kind == 0:
-            data = pcm[where * 2:min(where + block, n) * 2]
+            first = int(where)  # a sample index for audio
+            data = pcm[first * 2:min(first + block, n) * 2]
             yield audio_codec.decode_block(stamp, 'S16LE', rate, 1, data)
         else:
-            yield LazyFrame(stamp=stamp, decode=lambda t=where: render_frame(scn, t))
+            yield LazyFrame(stamp=stamp, decode=functools.partial(render_frame, scn, where))
 
 
 def _chunks(items: Iterable[Item], spec: StreamSpec) -> Iterator[Chunk]:
@@ -327,7 +329,8 @@ def run_backend(backend: Any, chunks: Iterable[Chunk], watches: Sequence[Expecte
                 progress(chunk)
     finally:
         backend.stop_session()
-    return RunResult(alerts, count, (last - first) if count else 0.0, time.perf_counter() - t0)
+    stream = last - first if first is not None and last is not None else 0.0
+    return RunResult(alerts, count, stream, time.perf_counter() - t0)
 
 
 # -- output ------------------------------------------------------------------------------------------
@@ -506,8 +509,13 @@ def _run(args: argparse.Namespace) -> int:
     backend = _backend(args)
     spec = backend.stream_spec()
     origin = scn.start_time if scn is not None else None
-    if is_bag or args.via_bag:
-        bag = source if is_bag else cached_bag(scn)
+    if is_bag:
+        items, duration = _bag_items(source, args.audio_topic, args.image_topic)
+        label = str(source)
+    elif scn is None:
+        raise ConfigError(f'{source} is neither a bag folder nor a scenario')
+    elif args.via_bag:
+        bag = cached_bag(scn)
         items, duration = _bag_items(bag, args.audio_topic, args.image_topic)
         label = str(bag)
     else:
