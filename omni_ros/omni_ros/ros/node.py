@@ -9,7 +9,7 @@ service (``omni_ros.ros.actions``) live for the whole process and refuse goals u
 from __future__ import annotations
 
 import traceback
-from typing import Any
+from typing import Any, Callable
 
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.clock import Clock, ClockType
@@ -145,10 +145,6 @@ class OmniNode(LifecycleNode):
         """Release everything before the process exits; every action watch ends with a reason."""
         self._release('the node is shutting down')
 
-    def wait_for_goals(self, timeout: float) -> None:
-        """Let the goal timer send the results of the goals close() ended."""
-        self.goals.wait(timeout)
-
     def _release(self, reason: str) -> None:
         """Stop everything and end every action watch with ``reason`` (never drop a goal silently)."""
         self._stop_streams()
@@ -159,22 +155,18 @@ class OmniNode(LifecycleNode):
         self._publishers_ = {}
 
     # -- parameters changed while running -----------------------------------------------------------
-    def _live_config(self, changes: Changes | None = None) -> SessionConfig | None:
-        """The running session's config with ``changes``; None while unconfigured."""
-        current = self.session.config
-        return None if current is None else SessionConfig.load(lambda prefix: self.params.values(prefix, changes),
-                                                                backend=current.backend_name)
-
     def _check_change(self, changes: Changes) -> None:
         self.params.refuse_while(self.session.config is not None, changes)
-        config = self._live_config(changes)
-        if config is not None:
-            self.session.check_change(config)
+        self._live(changes, self.session.check_change)
 
     def _apply_change(self, changes: Changes) -> None:
-        config = self._live_config()
-        if config is not None:
-            self.session.reconfigure(config)
+        self._live({}, self.session.reconfigure)
+
+    def _live(self, changes: Changes, use: Callable[[SessionConfig], None]) -> None:
+        """Hand ``use`` the running session's config with ``changes`` (nothing while unconfigured)."""
+        current = self.session.config
+        if current is not None:
+            use(SessionConfig.load(lambda prefix: self.params.values(prefix, changes), backend=current.backend_name))
 
     # -- input --------------------------------------------------------------------------------------
     def _on_image(self, raw: bytes, compressed: bool) -> None:
@@ -241,7 +233,7 @@ class OmniNode(LifecycleNode):
 def main(args: list[str] | None = None) -> None:
     def stop(node: OmniNode) -> None:
         node.close()  # every action watch ends with a reason before the context goes
-        node.wait_for_goals(timeout=3.0)
+        node.goals.wait(timeout=3.0)  # the goal timer sends the results close() decided
 
     spin.run(OmniNode, stop, args)
 
