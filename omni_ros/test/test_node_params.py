@@ -4,6 +4,7 @@ make configure fail with one message instead of crashing the node; live ones app
 
 from __future__ import annotations
 
+import gc
 from typing import Any, Iterator
 
 import pytest
@@ -29,15 +30,26 @@ SPECS = declared()
 WRONG: dict[type, Any] = {bool: 'yes', int: 2.5, float: 'fast', str: 7, tuple: [1, 2]}
 
 
+CONTEXT: list[Any] = []  # the rclpy context of this module's nodes, while the ros fixture holds it
+
+
 @pytest.fixture(scope='module')
 def ros() -> Iterator[None]:
+    """A context of its own, destroyed at the end: a leftover participant would still announce these
+    nodes (all named omni_node) to the cross-process tests that run later in the same process."""
     import rclpy
+    from rclpy.context import Context
 
-    rclpy.init()
+    context = Context()
+    rclpy.init(context=context)
+    CONTEXT.append(context)
     try:
         yield
     finally:
-        rclpy.try_shutdown()
+        CONTEXT.clear()
+        gc.collect()  # the nodes' last references sit in reference cycles
+        context.try_shutdown()
+        context.destroy()
 
 
 def omni_node(**overrides: Any) -> Any:
@@ -46,7 +58,7 @@ def omni_node(**overrides: Any) -> Any:
     from omni_ros.ros.node import OmniNode
 
     given = {'backend': 'scripted', 'use_camera': False, 'self_hearing.vad': 'energy', **overrides}
-    return OmniNode(parameter_overrides=[Parameter(k, value=v) for k, v in given.items()])
+    return OmniNode(parameter_overrides=[Parameter(k, value=v) for k, v in given.items()], context=CONTEXT[0])
 
 
 def configure_error(node: Any) -> str:

@@ -177,6 +177,12 @@ class GoalServers:
     def tick(self) -> None:
         self.supervisor.tick(self._session.forget_question)
 
+    def destroy(self) -> None:
+        """Destroy the action servers (Node.destroy_node leaves them, and with them the node, alive)."""
+        for server in self._servers:
+            server.destroy()
+        self._servers = []
+
     def wait(self, timeout: float) -> None:
         """Let the goal timer send the results of goals that were ended (at shutdown)."""
         deadline = time.monotonic() + timeout

@@ -141,6 +141,10 @@ class OmniNode(LifecycleNode):
             self.destroy_timer(timer)
         self._subscriptions_, self._timers_ = [], []
 
+    def destroy_node(self) -> None:
+        self.goals.destroy()
+        super().destroy_node()
+
     def close(self) -> None:
         """Release everything before the process exits; every action watch ends with a reason."""
         self._release('the node is shutting down')
