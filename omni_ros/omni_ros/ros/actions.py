@@ -192,14 +192,17 @@ class GoalServers:
             time.sleep(0.05)
         self._log.warn(f'{len(self.supervisor)} goal(s) still open at shutdown')
 
-    def _accept_watch(self, goal: SetWatch.Goal) -> GoalResponse:
+    def _accept(self, what: str, check: Callable[[], object]) -> GoalResponse:
         try:
-            self._session.check_watch(goal.instruction, mapping.msg_to_duration(goal.timeout),
-                                      mapping.msg_to_duration(goal.cooldown))
+            check()
         except WatchRejectedError as error:
-            self._log.warn(f'SetWatch goal {goal.instruction!r} rejected: {error}')
+            self._log.warn(f'{what} rejected: {error}')
             return GoalResponse.REJECT
         return GoalResponse.ACCEPT
+
+    def _accept_watch(self, goal: SetWatch.Goal) -> GoalResponse:
+        return self._accept(f'SetWatch goal {goal.instruction!r}', lambda: self._session.check_watch(
+            goal.instruction, mapping.msg_to_duration(goal.timeout), mapping.msg_to_duration(goal.cooldown)))
 
     def _start_watch(self, goal_handle: ServerGoalHandle) -> None:
         goal: SetWatch.Goal = goal_handle.request
@@ -214,12 +217,7 @@ class GoalServers:
         return response
 
     def _accept_ask(self, goal: Ask.Goal) -> GoalResponse:
-        try:
-            self._session.check_question(goal.question)
-        except WatchRejectedError as error:
-            self._log.warn(f'Ask goal {goal.question!r} rejected: {error}')
-            return GoalResponse.REJECT
-        return GoalResponse.ACCEPT
+        return self._accept(f'Ask goal {goal.question!r}', lambda: self._session.check_question(goal.question))
 
     def _start_ask(self, goal_handle: ServerGoalHandle) -> None:
         goal: Ask.Goal = goal_handle.request

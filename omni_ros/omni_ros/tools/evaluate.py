@@ -22,6 +22,9 @@ Watch list (a scenario's ``expected.watches``, or a YAML file with ``watches:`` 
 ``at`` is seconds from the start of the recording (a scenario's start_time; for a bag without one, the
 first chunk's start); null means the condition never happens.
 
+Alerts pass through a watch table as in the node (``watches.policy``: the node's default cooldown of
+5 s, one-shot watches end at their first alert), so the figures are what a SetWatch client would get.
+
 Matching: an alert stamped in [at - 1.0, at + window] is a true positive (the first one; later ones in
 that span are duplicates, counted separately and not as false alarms); every other alert is a false
 positive; a watch with ``at`` set and no true positive is a miss. Latency = the true positive's event
