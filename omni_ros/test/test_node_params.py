@@ -10,6 +10,7 @@ from typing import Any, Iterator
 import pytest
 
 from omni_ros import backends
+from omni_ros.devices.sound import CaptureConfig, PlaybackConfig
 from omni_ros.session.config import NODE_OPTIONS, SECTION_CONFIGS
 from omni_ros.settings import Change, OptionSpec, options_of
 
@@ -189,6 +190,32 @@ def test_live_parameters_apply_while_active_and_the_others_wait_for_configure(ro
         assert node.trigger_configure() == TransitionCallbackReturn.SUCCESS
         assert session.config.node.chunk_period == 2.0
         assert len(session.watches) == 2  # the standing watches set while running came back
+    finally:
+        node.close()
+        node.destroy_node()
+
+
+
+AUDIO_NODES = {'omni_mic': ('omni_ros.ros.mic_node', 'MicNode', CaptureConfig),
+               'omni_speaker': ('omni_ros.ros.speaker_node', 'SpeakerNode', PlaybackConfig)}
+
+
+@pytest.mark.parametrize('node_name, name', [(node, s.name) for node, (_, _, config) in AUDIO_NODES.items()
+                                             for s in options_of(config)])
+def test_the_audio_nodes_fail_configure_on_a_wrong_type_too(ros: None, capfd, node_name: str, name: str) -> None:
+    import importlib
+
+    from rclpy.lifecycle import TransitionCallbackReturn
+    from rclpy.parameter import Parameter
+
+    module, cls, config = AUDIO_NODES[node_name]
+    spec = {s.name: s for s in options_of(config)}[name]
+    node = getattr(importlib.import_module(module), cls)(
+        parameter_overrides=[Parameter(name, value=WRONG[spec.kind])], context=CONTEXT[0])
+    try:
+        assert node.trigger_configure() == TransitionCallbackReturn.FAILURE
+        (line,) = [entry for entry in capfd.readouterr().err.splitlines() if 'configure failed' in entry]
+        assert f"'{name}' must be {spec.allowed()}, got " in line
     finally:
         node.close()
         node.destroy_node()
