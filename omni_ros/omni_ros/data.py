@@ -142,6 +142,20 @@ class Transcript:
 
 
 @dataclass(frozen=True)
+class AudioBlock:
+    """Microphone input as it arrives: float32 mono at ``sample_rate`` (any rate; the pipeline resamples),
+    ``stamp`` = input time of the first sample."""
+
+    stamp: float
+    samples: FloatArray
+    sample_rate: int
+
+    @property
+    def seconds(self) -> float:
+        return self.samples.size / self.sample_rate
+
+
+@dataclass(frozen=True)
 class Speech:
     """Speech audio, float32 mono at ``sample_rate``.
 

@@ -1,17 +1,22 @@
-"""Shared test set-up: ROS environment isolation and fixtures for tests that start nodes."""
+"""Shared test set-up: ROS environment isolation, test tiers, and fixtures (helpers are in support.py)."""
 
 from __future__ import annotations
 
 import os
 import tempfile
 import threading
-import time
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 import pytest
+from support import wait_for  # noqa: F401  (for tests still doing `from conftest import wait_for`)
 
 from omni_ros.tools import processes
+
+if TYPE_CHECKING:
+    import rclpy.node
+
+    from omni_ros import scenario
 
 # Before anything imports rclpy: keep DDS traffic on this machine, give this test run its own domain
 # (several runs may share a machine), and keep ROS logs out of the home directory.
@@ -41,17 +46,6 @@ def ros_client() -> Iterator['rclpy.node.Node']:
             node.destroy_node()
 
 
-def wait_for(condition: Callable[[], object], timeout: float, what: str, interval: float = 0.05) -> object:
-    """Poll ``condition`` until it returns something truthy; fail the test naming ``what``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(interval)
-    pytest.fail(f'timed out after {timeout:g} s waiting for {what}')
-
-
 @pytest.fixture
 def log_dir(tmp_path: Path) -> Path:
     path = tmp_path / 'logs'
@@ -73,3 +67,37 @@ def crossing_bag(crossing) -> Path:
     from omni_ros import scenario
 
     return scenario.cached_bag(crossing)
+
+
+# -- test tiers ---------------------------------------------------------------------------------------
+TIERS = ('core', 'node', 'dds', 'upstream')
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test is in exactly one tier (pytest.ini); a test that names none is a core test."""
+    for item in items:
+        tiers = {m.name for m in item.iter_markers() if m.name in TIERS}
+        if len(tiers) > 1:
+            raise pytest.UsageError(f'{item.nodeid} is marked with several tiers: {sorted(tiers)}')
+        if not tiers:
+            item.add_marker(pytest.mark.core)
+
+
+# -- the CPU backend's detectors, set up once per module that uses them -----------------------------------
+@pytest.fixture(scope='module')
+def lights() -> Any:
+    from omni_ros.backends.cpu.lights import LightDetector
+
+    detector = LightDetector()
+    detector.setup()
+    return detector
+
+
+@pytest.fixture(scope='module')
+def people() -> Iterator[Any]:
+    from omni_ros.backends.cpu.people import PeopleDetector
+
+    detector = PeopleDetector()
+    detector.setup()
+    yield detector
+    detector.close()

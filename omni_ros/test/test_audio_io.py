@@ -13,11 +13,12 @@ import numpy as np
 import pytest
 
 from omni_ros.ingest import audio
-from omni_ros.devices.sound import (CAPTURE_OPTIONS, PLAYBACK_OPTIONS, StreamSettings, check_capture, open_capture,
+from omni_ros.devices.sound import (CaptureConfig, PlaybackConfig, check_capture, open_capture,
                                     open_playback)
 from omni_ros.devices.streams import Capture, PcmBlock, Player
 from omni_ros.errors import ConfigError, ConversionError
 from omni_ros.data import Speech, SpeechInterruption
+from omni_ros.settings import load
 
 T0 = 1_795_000_000.0  # epoch-scale times, as on a real node clock
 
@@ -226,8 +227,7 @@ def write_wav(path: Path, samples: np.ndarray, rate: int) -> None:
 def test_wav_capture_delivers_the_file_in_real_time(tmp_path: Path) -> None:
     samples = np.random.default_rng(2).integers(-32768, 32767, (8000, 2), dtype=np.int16)
     write_wav(tmp_path / 'in.wav', samples, 16000)
-    settings = StreamSettings.from_values(CAPTURE_OPTIONS, {'device': f'wav:{tmp_path}/in.wav', 'channels': 2,
-                                                            'block_size': 1600})
+    settings = load(CaptureConfig, {'device': f'wav:{tmp_path}/in.wav', 'channels': 2, 'block_size': 1600}).stream
     blocks: list[tuple[np.ndarray, float]] = []
     stream = open_capture(settings, lambda block, age, xrun: blocks.append((block.copy(), age)))
     started = time.monotonic()
@@ -242,17 +242,17 @@ def test_wav_capture_delivers_the_file_in_real_time(tmp_path: Path) -> None:
 
 def test_wav_capture_with_another_rate_fails_with_the_settings_to_use(tmp_path: Path) -> None:
     write_wav(tmp_path / 'in.wav', np.zeros(100, np.int16), 22050)
-    settings = StreamSettings.from_values(CAPTURE_OPTIONS, {'device': f'wav:{tmp_path}/in.wav'})
+    settings = load(CaptureConfig, {'device': f'wav:{tmp_path}/in.wav'}).stream
     with pytest.raises(ConfigError, match='set sample_rate: 22050 and channels: 1'):
         check_capture(settings)
-    missing = StreamSettings.from_values(CAPTURE_OPTIONS, {'device': f'wav:{tmp_path}/missing.wav'})
+    missing = load(CaptureConfig, {'device': f'wav:{tmp_path}/missing.wav'}).stream
     with pytest.raises(ConfigError, match='missing.wav'):
         check_capture(missing)
 
 
 def test_wav_playback_records_what_the_player_plays(tmp_path: Path) -> None:
-    settings = StreamSettings.from_values(PLAYBACK_OPTIONS, {'device': f'wav:{tmp_path}/out.wav',
-                                                             'sample_rate': 16000, 'block_size': 160})
+    settings = load(PlaybackConfig, {'device': f'wav:{tmp_path}/out.wav', 'sample_rate': 16000,
+                                     'block_size': 160}).stream
     player = Player(16000, 1, time.time, jitter_delay=0.0, max_queue_seconds=10.0)
     player.add(speech(0.5, time.time() + 0.1, turn=1))
     stream = open_playback(settings, player.on_output)

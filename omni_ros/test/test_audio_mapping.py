@@ -11,6 +11,8 @@ from omni_ros.devices.streams import PcmBlock
 from omni_ros.errors import ConversionError, UnsupportedEncodingError
 from omni_ros.data import Speech
 
+pytestmark = pytest.mark.node  # ROS messages in this process, no other process
+
 STAMP = 1_795_000_000.25
 
 
@@ -38,8 +40,8 @@ def test_raw_audio_common_input_decodes_like_an_audio_chunk() -> None:
     left = np.arange(-800, 800, 2, dtype=np.int16) * 16
     right = -left
     msg, info = audio_common(stereo_s16(left, right), channels=2, sample_rate=44100, coding_format='WAVE')
-    speech = mapping.audio_data_to_speech(msg, info)
-    assert speech.sample_rate == 44100 and speech.stamp == pytest.approx(STAMP) and speech.turn_id == 0
+    speech = mapping.audio_data_to_block(msg, info)
+    assert speech.sample_rate == 44100 and speech.stamp == pytest.approx(STAMP)
     assert speech.samples.dtype == np.float32 and speech.samples.shape == (800,)
     assert not speech.samples.any()  # the channels cancel when averaged to mono
 
@@ -50,7 +52,7 @@ def test_speech_to_audio_data_round_trip(encoding: str) -> None:
     msg, info = mapping.speech_to_audio_data(Speech(samples, 16000, STAMP), encoding, frame_id='mic')
     assert (info.coding_format, info.sample_format, info.channels) == ('wave', encoding, 1)
     assert info.bitrate == 16000 * (16 if encoding == 'S16LE' else 32)
-    back = mapping.audio_data_to_speech(msg, info)
+    back = mapping.audio_data_to_block(msg, info)
     assert back.sample_rate == 16000 and back.stamp == pytest.approx(STAMP)
     np.testing.assert_allclose(back.samples, samples, atol=1e-4)
 
@@ -59,16 +61,16 @@ def test_speech_to_audio_data_round_trip(encoding: str) -> None:
 def test_compressed_audio_is_rejected_with_the_capture_settings_for_raw_audio(coding: str) -> None:
     msg, info = audio_common(b'\xff\xfb' * 100, coding_format=coding)
     with pytest.raises(ConversionError, match='compressed') as error:
-        mapping.audio_data_to_speech(msg, info)
+        mapping.audio_data_to_block(msg, info)
     assert 'format: wave' in str(error.value) and 'sample_format: S16LE' in str(error.value)
 
 
 def test_unknown_coding_and_missing_info_are_errors() -> None:
     msg, info = audio_common(b'\x00' * 100, coding_format='theora')
     with pytest.raises(ConversionError, match="unknown coding_format 'theora'.*format: wave"):
-        mapping.audio_data_to_speech(msg, info)
+        mapping.audio_data_to_block(msg, info)
     with pytest.raises(ConversionError, match='no audio_common_msgs/AudioInfo received'):
-        mapping.audio_data_to_speech(msg, None)
+        mapping.audio_data_to_block(msg, None)
 
 
 @pytest.mark.parametrize('data, info_fields, error_type, match', [
@@ -83,7 +85,7 @@ def test_bad_audio_common_input_says_what_is_wrong(data: bytes, info_fields: dic
                                                     match: str) -> None:
     msg, info = audio_common(data, **info_fields)
     with pytest.raises(error_type, match=match):
-        mapping.audio_data_to_speech(msg, info)
+        mapping.audio_data_to_block(msg, info)
 
 
 def test_bad_audio_chunk_encoding_is_an_error_too() -> None:

@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import wait_for
+import support
+from support import call, wait_for
 
 from omni_ros.tools import processes
 
@@ -39,25 +40,12 @@ def start(name: str, env: dict[str, str], log_dir: Path, **params: Any) -> proce
     return processes.start(name, NODES[name], processes.ros_args(params), env, log_dir)
 
 
-def call(ros_client, service_type, service: str, request) -> Any:
-    client = ros_client.create_client(service_type, service)
-    assert client.wait_for_service(timeout_sec=20), f'no {service} service'
-    future = client.call_async(request)
-    return wait_for(lambda: future.result() if future.done() else None, 20, service)
-
-
 def change_state(ros_client, node: str, transition_id: int) -> bool:
-    from lifecycle_msgs.srv import ChangeState
-
-    request = ChangeState.Request()
-    request.transition.id = transition_id
-    return call(ros_client, ChangeState, f'/{node}/change_state', request).success
+    return support.change_state(ros_client, transition_id, node)
 
 
 def state(ros_client, node: str) -> str:
-    from lifecycle_msgs.srv import GetState
-
-    return call(ros_client, GetState, f'/{node}/get_state', GetState.Request()).current_state.label
+    return support.lifecycle_state(ros_client, node)
 
 
 def speech_publishers(ros_client) -> tuple[Any, Any]:

@@ -17,7 +17,7 @@ import time
 import numpy as np
 import pytest
 import yaml
-from conftest import wait_for
+from support import wait_for
 
 from omni_ros.ros import mapping
 from omni_ros.ingest.audio import resample

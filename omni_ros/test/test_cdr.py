@@ -12,6 +12,8 @@ from sensor_msgs.msg import CompressedImage, Image
 from omni_ros.ingest import cdr
 from omni_ros.errors import ConversionError
 
+pytestmark = pytest.mark.node  # ROS messages in this process, no other process
+
 
 def make_image(*, sec: int = 1_700_000_000, nanosec: int = 123_456_789, frame_id: str = 'camera_optical',
                height: int = 2, width: int = 3, encoding: str = 'rgb8', is_bigendian: int = 0,

@@ -12,7 +12,6 @@ from omni_ros.backends.cpu.people import PeopleDetector
 from omni_ros.backends.cpu.sevenseg import SevenSegmentReader
 from omni_ros.backends.cpu.sound_events import SoundEventDetector
 from omni_ros.scenario import parse_scenario, render_audio, render_frame
-from test_cpu_vision import lights, people  # noqa: F401  (the detectors, set up once per module)
 
 LIGHT = {'box': [100, 60, 80, 216], 'states': [{'at': 0.0, 'show': 'green'}]}
 BEACON = {'center': [450, 90], 'radius': 20, 'color': [255, 150, 0], 'lit': [[0.0, 5.0]]}

@@ -14,25 +14,10 @@ from omni_ros.backends.cpu.sevenseg import SevenSegmentReader
 
 
 @pytest.fixture(scope='module')
-def lights() -> LightDetector:
-    d = LightDetector()
-    d.setup()
-    return d
-
-
-@pytest.fixture(scope='module')
 def digits() -> SevenSegmentReader:
     d = SevenSegmentReader()
     d.setup()
     return d
-
-
-@pytest.fixture(scope='module')
-def people() -> PeopleDetector:
-    d = PeopleDetector()
-    d.setup()
-    yield d
-    d.close()
 
 
 @pytest.fixture(scope='module')

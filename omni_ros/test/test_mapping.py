@@ -10,6 +10,8 @@ from omni_ros.data import (Event, EventKind, Modality, Speaker, Speech, SpeechIn
 from omni_ros_interfaces.action import SetWatch
 from omni_ros_interfaces.msg import ProactiveEvent
 
+pytestmark = pytest.mark.node  # ROS messages in this process, no other process
+
 
 @pytest.mark.parametrize('kind', list(EventKind))
 @pytest.mark.parametrize('modality', list(Modality))

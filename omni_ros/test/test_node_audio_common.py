@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import wait_for
+from support import wait_for
 
 from omni_ros.ros import mapping
 from omni_ros.tools import processes

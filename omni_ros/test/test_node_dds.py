@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import os
 import time
-from pathlib import Path
 from typing import Iterator
 
 import pytest
-from conftest import wait_for
+from support import future_result, replay, send_watch, wait_for, watch_client
 
 from omni_ros import scenario
 from omni_ros.ros import mapping
@@ -31,56 +30,20 @@ def node(crossing: scenario.Scenario, tmp_path_factory: pytest.TempPathFactory) 
     assert code == 0, f'omni_node did not shut down cleanly ({code}):\n{proc.output()}'
 
 
-def replay(crossing: scenario.Scenario, log_dir: Path) -> processes.RosProcess:
-    return processes.start_replay(os.environ, log_dir, scenario.cached_bag(crossing.name), rate=RATE,
-                                  extra=['--wait-for-subscribers', '20', '--tail', '3'])
-
-
-def action_client(ros_client, node: processes.RosProcess):
-    from rclpy.action import ActionClient
-
-    from omni_ros_interfaces.action import SetWatch
-
-    client = ActionClient(ros_client, SetWatch, 'set_watch')
-    assert client.wait_for_server(timeout_sec=60), f'no set_watch server:\n{node.output()}'
-    return client
-
-
-def send(client, instruction: str, *, continuous: bool = False, timeout: float = 0.0, feedback=None,
-         retry: bool = True):
-    from omni_ros_interfaces.action import SetWatch
-
-    goal = SetWatch.Goal(instruction=instruction, continuous=continuous, timeout=mapping.duration_to_msg(timeout))
-    # The server exists before activation completes; an early goal is rejected, so retry briefly.
-    deadline = time.monotonic() + 30
-    while True:
-        handle = wait_for(lambda: _done(client.send_goal_async(goal, feedback_callback=feedback)), 10, 'goal response')
-        if handle.accepted or not retry or time.monotonic() > deadline:
-            return handle
-        time.sleep(0.3)
-
-
-def _done(future):
-    deadline = time.monotonic() + 10
-    while not future.done() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    return future.result() if future.done() else None
-
-
 def test_one_shot_watch_gets_its_event_through_feedback_and_result(ros_client, node, crossing, log_dir) -> None:
     from omni_ros_interfaces.action import SetWatch
     from omni_ros_interfaces.msg import ProactiveEvent
 
-    client = action_client(ros_client, node)
+    client = watch_client(ros_client, node)
     published: list[ProactiveEvent] = []
     ros_client.create_subscription(ProactiveEvent, 'events', published.append, 50)
     feedback: list = []
-    handle = send(client, 'Tell me when the traffic light turns green', feedback=feedback.append)
+    handle = send_watch(client, 'Tell me when the traffic light turns green', feedback=feedback.append)
     assert handle.accepted, node.output()
     watch_id = bytes(handle.goal_id.uuid).hex()
 
-    player = replay(crossing, log_dir)
-    result = wait_for(lambda: _done(handle.get_result_async()), 60, 'the watch result').result
+    player = replay(crossing.name, log_dir, RATE)
+    result = wait_for(lambda: future_result(handle.get_result_async()), 60, 'the watch result').result
     player.stop()
 
     assert result.code == SetWatch.Result.CODE_TRIGGERED, result.message
@@ -99,41 +62,41 @@ def test_continuous_watch_reports_each_trigger_then_cancel_ends_it(ros_client, n
     from omni_ros_interfaces.action import SetWatch
     from omni_ros_interfaces.srv import ListWatches
 
-    client = action_client(ros_client, node)
+    client = watch_client(ros_client, node)
     lister = ros_client.create_client(ListWatches, 'list_watches')
     assert lister.wait_for_service(timeout_sec=10)
     feedback: list = []
-    handle = send(client, 'say when you hear the ding', continuous=True, feedback=feedback.append)
+    handle = send_watch(client, 'say when you hear the ding', continuous=True, feedback=feedback.append)
     assert handle.accepted, node.output()
     watch_id = bytes(handle.goal_id.uuid).hex()
-    listed = _done(lister.call_async(ListWatches.Request()))
+    listed = future_result(lister.call_async(ListWatches.Request()))
     assert watch_id in [w.watch_id for w in listed.watches]
 
-    player = replay(crossing, log_dir)
+    player = replay(crossing.name, log_dir, RATE)
     wait_for(lambda: [f for f in feedback if f.feedback.trigger_count], 60, 'a ding alert as feedback')
     assert player.wait(60) == 0, player.output()
     assert [f.feedback.trigger_count for f in feedback[:2]] == [0, 1]
     assert all(f.feedback.watch_id == watch_id for f in feedback)
     feedback = feedback[1:]  # the alerts
 
-    _done(handle.cancel_goal_async())
-    result = wait_for(lambda: _done(handle.get_result_async()), 10, 'the canceled result').result
+    future_result(handle.cancel_goal_async())
+    result = wait_for(lambda: future_result(handle.get_result_async()), 10, 'the canceled result').result
     assert result.code == SetWatch.Result.CODE_CANCELED
     assert len(result.events) == len(feedback) >= 1
-    listed = _done(lister.call_async(ListWatches.Request()))
+    listed = future_result(lister.call_async(ListWatches.Request()))
     assert watch_id not in [w.watch_id for w in listed.watches]
 
 
 def test_watch_times_out_on_simulated_time(ros_client, node, crossing, log_dir) -> None:
     from omni_ros_interfaces.action import SetWatch
 
-    client = action_client(ros_client, node)
+    client = watch_client(ros_client, node)
     # Nothing in the scenario knocks: the watch must end by its 4 s (simulated) timeout.
-    handle = send(client, 'tell me when someone knocks', timeout=4.0)
+    handle = send_watch(client, 'tell me when someone knocks', timeout=4.0)
     assert handle.accepted, node.output()
-    player = replay(crossing, log_dir)
+    player = replay(crossing.name, log_dir, RATE)
     started = time.monotonic()
-    result = wait_for(lambda: _done(handle.get_result_async()), 60, 'the timed-out result').result
+    result = wait_for(lambda: future_result(handle.get_result_async()), 60, 'the timed-out result').result
     wall = time.monotonic() - started
     player.stop()
     assert result.code == SetWatch.Result.CODE_TIMED_OUT and result.events == []
@@ -143,9 +106,9 @@ def test_watch_times_out_on_simulated_time(ros_client, node, crossing, log_dir) 
 
 
 def test_empty_instruction_is_rejected(ros_client, node) -> None:
-    client = action_client(ros_client, node)
-    warm_up = send(client, 'warm-up: returns once the node is active')
-    _done(warm_up.cancel_goal_async())
-    handle = send(client, '   ', retry=False)
+    client = watch_client(ros_client, node)
+    warm_up = send_watch(client, 'warm-up: returns once the node is active')
+    future_result(warm_up.cancel_goal_async())
+    handle = send_watch(client, '   ', retry=False)
     assert not handle.accepted
     assert 'rejected' in node.output()

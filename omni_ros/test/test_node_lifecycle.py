@@ -6,43 +6,19 @@ import os
 import time
 
 import pytest
-from conftest import wait_for
+from support import change_state, lifecycle_state as state, set_parameters, wait_for
 
 from omni_ros.tools import processes
 
 pytestmark = pytest.mark.dds
 
 
-def call(client, request, what: str):
-    assert client.wait_for_service(timeout_sec=20), f'no {what} service'
-    future = client.call_async(request)
-    return wait_for(lambda: future.result() if future.done() else None, 20, what)
-
-
 def transition(ros_client, transition_id: int) -> bool:
-    from lifecycle_msgs.srv import ChangeState
-
-    client = ros_client.create_client(ChangeState, '/omni_node/change_state')
-    request = ChangeState.Request()
-    request.transition.id = transition_id
-    return call(client, request, 'change_state').success
-
-
-def state(ros_client) -> str:
-    from lifecycle_msgs.srv import GetState
-
-    client = ros_client.create_client(GetState, '/omni_node/get_state')
-    return call(client, GetState.Request(), 'get_state').current_state.label
+    return change_state(ros_client, transition_id)
 
 
 def set_param(ros_client, name: str, value: str) -> bool:
-    from rcl_interfaces.msg import Parameter, ParameterType, ParameterValue
-    from rcl_interfaces.srv import SetParameters
-
-    client = ros_client.create_client(SetParameters, '/omni_node/set_parameters')
-    request = SetParameters.Request(parameters=[Parameter(
-        name=name, value=ParameterValue(type=ParameterType.PARAMETER_STRING, string_value=value))])
-    return call(client, request, 'set_parameters').results[0].successful
+    return set_parameters(ros_client, {name: value})[0].successful
 
 
 def test_bad_configuration_fails_configure_and_the_node_can_be_configured_again(ros_client, log_dir, tmp_path):

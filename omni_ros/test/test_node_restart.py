@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 
 import pytest
-from conftest import wait_for
-from test_node_dds import _done, action_client, replay, send
-from test_node_lifecycle import call, state, transition
+from support import call, future_result, replay, send_watch, wait_for, watch_client
+from support import change_state as transition
+from support import lifecycle_state as state
 
 from omni_ros import scenario
 from omni_ros.ros import mapping
@@ -26,8 +26,7 @@ STANDING = ['tell me when the traffic light turns green', 'alert me if someone f
 def listed(ros_client) -> list:
     from omni_ros_interfaces.srv import ListWatches
 
-    client = ros_client.create_client(ListWatches, 'list_watches')
-    return list(call(client, ListWatches.Request(), 'list_watches').watches)
+    return list(call(ros_client, ListWatches, 'list_watches', ListWatches.Request()).watches)
 
 
 def test_backend_restart_restores_standing_watches_and_ends_action_watches_with_a_reason(
@@ -42,8 +41,8 @@ def test_backend_restart_restores_standing_watches_and_ends_action_watches_with_
         'use_sim_time': True, 'backend': 'scripted', 'standing_watches': STANDING},
         remaps={'image': crossing.camera.topic, 'audio': crossing.audio.topic})
     try:
-        client = action_client(ros_client, node)
-        handle = send(client, 'let me know when we reach floor 16', continuous=True)
+        client = watch_client(ros_client, node)
+        handle = send_watch(client, 'let me know when we reach floor 16', continuous=True)
         assert handle.accepted, node.output()
         watch_id = bytes(handle.goal_id.uuid).hex()
         before = listed(ros_client)
@@ -61,7 +60,7 @@ def test_backend_restart_restores_standing_watches_and_ends_action_watches_with_
         # Cleanup unloads the backend: the goal ends, aborted, saying why.
         assert transition(ros_client, Transition.TRANSITION_DEACTIVATE)
         assert transition(ros_client, Transition.TRANSITION_CLEANUP)
-        outcome = wait_for(lambda: _done(result_future), 10, 'the aborted watch result')
+        outcome = wait_for(lambda: future_result(result_future), 10, 'the aborted watch result')
         assert outcome.status == GoalStatus.STATUS_ABORTED
         assert outcome.result.code == SetWatch.Result.CODE_ABORTED and outcome.result.watch_id == watch_id
         assert 'cleaned up' in outcome.result.message
@@ -78,7 +77,7 @@ def test_backend_restart_restores_standing_watches_and_ends_action_watches_with_
         light = next(w.watch_id for w in after if 'green' in w.instruction)
         events: list[ProactiveEvent] = []
         ros_client.create_subscription(ProactiveEvent, 'events', events.append, 50)
-        player = replay(crossing, log_dir)
+        player = replay(crossing.name, log_dir)
         event = wait_for(lambda: next((e for e in events if e.watch_id == light), None), 60,
                          f'an alert for the restored standing watch:\n{node.output()}')
         player.stop()

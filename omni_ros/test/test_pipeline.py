@@ -11,8 +11,8 @@ import pytest
 
 from omni_ros.errors import BackendError
 from omni_ros.session.pipeline import Pipeline
-from omni_ros.data import (BackendOutput, Chunk, Event, EventKind, InterruptMode, LazyFrame, Question, Speaker,
-                            Speech, StreamSpec, Transcript, Watch)
+from omni_ros.data import (AudioBlock, BackendOutput, Chunk, Event, EventKind, InterruptMode, LazyFrame, Question,
+                           Speaker, Speech, StreamSpec, Transcript, Watch)
 from omni_ros.watches.table import WatchState, WatchTable
 
 SPEC = StreamSpec(sample_rate=16000, frames_per_chunk=1, chunk_seconds=1.0)
@@ -80,7 +80,8 @@ class Sink:
 
 def make(backend: FakeBackend, table: WatchTable | None = None, max_backlog: int = 3) -> tuple[Pipeline, Sink]:
     sink = Sink()
-    pipeline = Pipeline(backend, SPEC, table if table is not None else WatchTable(), sink, max_latency=0.2, jump_threshold=3.0,
+    pipeline = Pipeline(backend, SPEC, table if table is not None else WatchTable(), sink, max_latency=0.2,
+                        jump_threshold=3.0,
                         max_backlog=max_backlog, expect_audio=True, expect_video=False)
     return pipeline, sink
 
@@ -88,7 +89,7 @@ def make(backend: FakeBackend, table: WatchTable | None = None, max_backlog: int
 def feed_seconds(pipeline: Pipeline, seconds: int, rate: int = 48000, start: float = 100.0) -> None:
     block = rate // 10
     for i in range(seconds * 10):
-        pipeline.add_audio(start + i * 0.1, np.zeros(block, np.float32), rate)
+        pipeline.add_audio(AudioBlock(start + i * 0.1, np.zeros(block, np.float32), rate))
     pipeline.poll(start + seconds + 1.0)
 
 

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import wait_for
+from support import wait_for
 
 from omni_ros.scenario import load_scenario, write_bag
 from omni_ros.ros import replay

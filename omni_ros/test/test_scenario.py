@@ -183,6 +183,7 @@ def read_bag(path):
     return topics, messages, custom
 
 
+@pytest.mark.node
 def test_bag_round_trip_through_rosbags_and_rclpy(short, tmp_path):
     from rclpy.serialization import deserialize_message
     from sensor_msgs.msg import Image as RosImage
@@ -201,7 +202,8 @@ def test_bag_round_trip_through_rosbags_and_rclpy(short, tmp_path):
     for k, (ns, msg) in enumerate(images):
         stamp = msg.header.stamp.sec * 10**9 + msg.header.stamp.nanosec
         assert stamp == ns == START_NS + k * 100_000_000  # receive time = capture time
-        assert (msg.header.frame_id, msg.width, msg.height, msg.encoding, msg.step) == ('camera', 640, 480, 'rgb8', 1920)
+        fields = (msg.header.frame_id, msg.width, msg.height, msg.encoding, msg.step)
+        assert fields == ('camera', 640, 480, 'rgb8', 1920)
         assert bytes(msg.data) == render_frame(short, k / 10).tobytes()
 
     pcm = to_s16le(render_audio(short))
@@ -222,6 +224,7 @@ def test_bag_bytes_are_deterministic(short, tmp_path):
         write_bag(short, tmp_path / 'a')
 
 
+@pytest.mark.node
 def test_jpeg_bag_holds_compressed_images(short, tmp_path):
     from rclpy.serialization import deserialize_message
     from sensor_msgs.msg import CompressedImage
@@ -295,7 +298,8 @@ def test_minimal_scenario_renders(tmp_path):
     ({'scene': {'lamps': [{'center': [5, 5], 'radius': 3, True: [[0, 1]]}]}}, r'quote it'),
     ({'expected': {'watches': [{'id': 'a', 'instruction': 'x', 'modality': 'smell', 'at': 1}]}},
      r'expected.watches\[0\].modality: must be one of'),
-    ({'script': {'lines': [{'at': 1, 'say': 'hi', 'confidence': 2}]}}, r'script.lines\[0\].confidence: must be at most 1'),
+    ({'script': {'lines': [{'at': 1, 'say': 'hi', 'confidence': 2}]}},
+     r'script.lines\[0\].confidence: must be at most 1'),
 ])
 def test_schema_errors_name_the_key(change, message):
     with pytest.raises(ConfigError, match=message):

@@ -9,7 +9,7 @@ import pytest
 
 from omni_ros.backends import backend_options, create_backend
 from omni_ros.backends.base import Backend
-from omni_ros.backends.scripted import SPEECH_SAMPLE_RATE, ScriptedBackend, synthesize
+from omni_ros.backends.scripted import SPEECH_SAMPLE_RATE, ScriptedBackend, ScriptedConfig, synthesize
 from omni_ros.errors import BackendError, BackendSetupError, ConfigError, WatchRejectedError
 from omni_ros.scenario import load_scenario
 from omni_ros.data import (Chunk, EventKind, InterruptMode, Modality, Question, Speaker, StreamSpec, Watch)
@@ -58,7 +58,7 @@ def timeline_file(tmp_path):
 
 @pytest.fixture
 def backend(timeline_file):
-    b = ScriptedBackend({'timeline': str(timeline_file)})
+    b = ScriptedBackend(ScriptedConfig(timeline=str(timeline_file)))
     b.setup()
     b.start_session()
     yield b
@@ -140,7 +140,8 @@ def test_answers_on_the_next_chunk_latest_valid_answer_wins(backend):
     ]
     backend.ask(Question('q3', 'and the LIGHT now?'))
     out = backend.feed(chunk(2))  # [2, 3) reaches the answer valid from 2.0
-    assert [(e.question_id, e.text) for e in out.events if e.kind == EventKind.ANSWER] == [('q3', 'The light is green.')]
+    answers = [(e.question_id, e.text) for e in out.events if e.kind == EventKind.ANSWER]
+    assert answers == [('q3', 'The light is green.')]
 
 
 def test_speech_transcripts_and_speaking_flag(backend):
@@ -164,7 +165,7 @@ def test_speech_transcripts_and_speaking_flag(backend):
 def test_long_speech_spreads_over_chunks(timeline_file, tmp_path):
     path = tmp_path / 'long.yaml'
     path.write_text('lines:\n  - at: 0\n    say: one two three four five six seven eight nine ten\n')
-    b = ScriptedBackend({'timeline': str(path), 'speech_rate': 4.0})
+    b = ScriptedBackend(ScriptedConfig(timeline=str(path), speech_rate=4.0))
     b.setup()
     b.start_session()
     outs = [b.feed(chunk(i, duration=0.5)) for i in range(7)]
@@ -183,7 +184,7 @@ def test_long_speech_spreads_over_chunks(timeline_file, tmp_path):
 def test_interrupt_drops_pending_speech_at_once(tmp_path, mode):
     path = tmp_path / 'long.yaml'
     path.write_text('lines:\n  - at: 0\n    say: one two three four five six seven eight\n')
-    b = ScriptedBackend({'timeline': str(path), 'speech_rate': 2.0})  # 4 s of speech
+    b = ScriptedBackend(ScriptedConfig(timeline=str(path), speech_rate=2.0))  # 4 s of speech
     b.setup()
     b.start_session()
     assert b.feed(chunk(0)).speaking
@@ -213,7 +214,7 @@ def test_new_stream_later_in_time_also_restarts(backend):
 
 
 def test_sessions_and_life_cycle(timeline_file):
-    b = ScriptedBackend({'timeline': str(timeline_file)})
+    b = ScriptedBackend(ScriptedConfig(timeline=str(timeline_file)))
     with pytest.raises(BackendError, match='setup'):
         b.feed(chunk(0))
     b.setup()
@@ -277,12 +278,12 @@ def write(tmp_path, text: str):
     ('script: {lines: [{at: 1}]}', r'bad.yaml: script.lines\[0\].say: missing'),
 ])
 def test_bad_timelines_say_what_and_where(tmp_path, text, message):
-    b = ScriptedBackend({'timeline': write(tmp_path, text)})
+    b = ScriptedBackend(ScriptedConfig(timeline=write(tmp_path, text)))
     with pytest.raises(BackendSetupError, match=message):
         b.setup()
 
 
 def test_missing_timeline_file(tmp_path):
-    b = ScriptedBackend({'timeline': str(tmp_path / 'nope.yaml')})
+    b = ScriptedBackend(ScriptedConfig(timeline=str(tmp_path / 'nope.yaml')))
     with pytest.raises(BackendSetupError, match=r"nope.yaml does not exist; set the backend option 'timeline'"):
         b.setup()

@@ -17,6 +17,7 @@ watch and answer timeouts themselves travel in the goal and are measured by omni
 from __future__ import annotations
 
 import enum
+import functools
 import threading
 import time
 import uuid
@@ -26,7 +27,6 @@ from typing import Any, Generic, Iterable, TypeVar
 
 import py_trees
 from action_msgs.msg import GoalStatus
-from builtin_interfaces.msg import Duration
 from py_trees.common import Access, Status
 from rclpy.action import ActionClient
 from rclpy.action.client import ClientGoalHandle
@@ -35,12 +35,13 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 from rclpy.task import Future
 from unique_identifier_msgs.msg import UUID
 
+from omni_ros.ros.mapping import duration_to_msg, goal_id_hex, msg_to_duration
+from omni_ros.watches.policy import check_durations
 from omni_ros_interfaces.action import Ask as AskAction
 from omni_ros_interfaces.action import SetWatch
 from omni_ros_interfaces.msg import ProactiveEvent
 
-__all__ = ['ActionError', 'ActionBehaviour', 'WaitForWatch', 'Ask', 'EventGuard', 'EVENTS_QOS',
-           'duration_from_sec', 'goal_id_hex']
+__all__ = ['ActionError', 'ActionBehaviour', 'WaitForWatch', 'Ask', 'EventGuard', 'EVENTS_QOS', 'goal_id_hex']
 
 # What omni_node's `events` topic is subscribed with: reliable so that an alert is not lost on a busy
 # network, volatile so that a guard started late does not act on an alert from before it existed.
@@ -58,18 +59,6 @@ class ActionError(enum.Enum):
     INVALID_GOAL = 'INVALID_GOAL'                # the goal could not be built (e.g. empty blackboard key)
     SERVER_LOST = 'SERVER_LOST'                  # the server vanished while the goal was active
     UNEXPECTED_RESULT = 'UNEXPECTED_RESULT'      # the goal succeeded with a result code the behaviour does not expect
-
-
-def duration_from_sec(seconds: float) -> Duration:
-    if seconds < 0:
-        raise ValueError(f'a duration must not be negative, got {seconds}; use 0 for "none"')
-    whole = int(seconds)
-    return Duration(sec=whole, nanosec=int(round((seconds - whole) * 1e9)))
-
-
-def goal_id_hex(goal_id: UUID) -> str:
-    """The watch id omni_node uses for a goal: its UUID as 32 lowercase hex digits."""
-    return bytes(goal_id.uuid).hex()
 
 
 GoalT = TypeVar('GoalT')
@@ -147,21 +136,21 @@ class ActionBehaviour(py_trees.behaviour.Behaviour, Generic[GoalT]):
         self.feedback_message = f'waiting for the action server {self._resolved_name()}'
 
     def update(self) -> Status:
-        req = self._request
-        assert req is not None, 'update() without initialise()'
+        req, client = self._request, self._client
+        assert req is not None and client is not None, 'update() without setup() and initialise()'
         if req.goal is None:
             return self._fail(ActionError.INVALID_GOAL, self.invalid_goal_message())
         now = time.monotonic()
         if req.send_future is None:
-            if not self._client.server_is_ready():
+            if not client.server_is_ready():
                 if now - req.started > self.wait_for_server_timeout_sec:
                     return self._fail(ActionError.SERVER_UNREACHABLE,
                                       f'no action server at {self._resolved_name()} after '
                                       f'{self.wait_for_server_timeout_sec:g} s: start omni_node (and activate it) '
                                       'or pass the right action_name / namespace')
                 return Status.RUNNING
-            req.send_future = self._client.send_goal_async(
-                req.goal, feedback_callback=lambda msg, r=req: self._store_feedback(r, msg), goal_uuid=req.goal_uuid)
+            req.send_future = client.send_goal_async(
+                req.goal, feedback_callback=functools.partial(self._store_feedback, req), goal_uuid=req.goal_uuid)
             req.sent_at = now
             self.feedback_message = f'goal sent to {self._resolved_name()}'
             return Status.RUNNING
@@ -183,6 +172,7 @@ class ActionBehaviour(py_trees.behaviour.Behaviour, Generic[GoalT]):
         if req.result_future is not None and req.result_future.done():
             req.done = True
             response = req.result_future.result()
+            assert response is not None  # a done result future holds the result
             return self._finish(response.status, response.result)
         # Still active: react to feedback, and notice a server that disappeared without answering.
         with req.lock:
@@ -192,7 +182,7 @@ class ActionBehaviour(py_trees.behaviour.Behaviour, Generic[GoalT]):
             status = self.on_feedback(fb)
             if status is not None and status != Status.RUNNING:
                 return status
-        if not self._client.server_is_ready():
+        if not client.server_is_ready():
             req.unavailable_since = req.unavailable_since or now
             if now - req.unavailable_since > self.server_lost_timeout_sec:
                 return self._fail(ActionError.SERVER_LOST,
@@ -215,7 +205,7 @@ class ActionBehaviour(py_trees.behaviour.Behaviour, Generic[GoalT]):
             self._cancel(req)
         elif req.send_future is not None:
             # The done callback cancels even when nobody calls pending_cancels(); _cancel() runs once.
-            req.send_future.add_done_callback(lambda _f, r=req: self._cancel_if_accepted(r))
+            req.send_future.add_done_callback(lambda _future: self._cancel_if_accepted(req))
 
     def _cancel_if_accepted(self, req: _GoalRequest) -> None:
         future = req.send_future
@@ -228,7 +218,7 @@ class ActionBehaviour(py_trees.behaviour.Behaviour, Generic[GoalT]):
 
     def _cancel(self, req: _GoalRequest) -> None:
         with req.lock:
-            if req.cancel_future is not None:
+            if req.cancel_future is not None or req.handle is None:
                 return
             req.cancel_future = req.handle.cancel_goal_async()
 
@@ -264,6 +254,11 @@ class ActionBehaviour(py_trees.behaviour.Behaviour, Generic[GoalT]):
         return goal_id_hex(self._request.goal_uuid) if self._request else None
 
     # -- subclass hooks -------------------------------------------------------------------------------
+
+    def _goal(self) -> Any:
+        """The goal being sent (for messages about it)."""
+        assert self._request is not None and self._request.goal is not None
+        return self._request.goal
 
     def make_goal(self) -> GoalT | None:
         """The goal to send, or None if it cannot be built (fails with INVALID_GOAL)."""
@@ -371,8 +366,9 @@ class WaitForWatch(ActionBehaviour[SetWatch.Goal]):
                          server_lost_timeout_sec=server_lost_timeout_sec, error_key=error_key)
         self.instruction = instruction
         self.instruction_key = instruction_key
-        self.timeout = duration_from_sec(timeout_sec)
-        self.cooldown = duration_from_sec(cooldown_sec)
+        check_durations(timeout_sec, cooldown_sec)  # omni_node's own check, before a goal is ever sent
+        self.timeout = duration_to_msg(timeout_sec)
+        self.cooldown = duration_to_msg(cooldown_sec)
         self.event_key = event_key
         self.watch_id_key = watch_id_key
         self.result_key = result_key
@@ -404,7 +400,7 @@ class WaitForWatch(ActionBehaviour[SetWatch.Goal]):
                 'empty, too long or not understood instructions (its log says which); rephrase it')
 
     def accepted_message(self) -> str:
-        return f'watching for "{self._request.goal.instruction}" (watch {self.goal_id})'
+        return f'watching for "{self._goal().instruction}" (watch {self.goal_id})'
 
     def on_start(self, goal_id: str) -> None:
         if self.watch_id_key:
@@ -428,8 +424,8 @@ class WaitForWatch(ActionBehaviour[SetWatch.Goal]):
     def _server_said(self, what: str, result: Any) -> str:
         code = getattr(result, 'code', None)
         if what == 'aborted' and code == SetWatch.Result.CODE_TIMED_OUT:
-            return (f'the watch "{self._request.goal.instruction}" timed out after '
-                    f'{self.timeout.sec + self.timeout.nanosec * 1e-9:g} s without triggering')
+            return (f'the watch "{self._goal().instruction}" timed out after '
+                    f'{msg_to_duration(self.timeout):g} s without triggering')
         return super()._server_said(what, result)
 
 
@@ -454,7 +450,8 @@ class Ask(ActionBehaviour[AskAction.Goal]):
                          server_lost_timeout_sec=server_lost_timeout_sec, error_key=error_key)
         self.question = question
         self.question_key = question_key
-        self.timeout = duration_from_sec(timeout_sec)
+        check_durations(timeout_sec, 0.0)
+        self.timeout = duration_to_msg(timeout_sec)
         self.answer_key = answer_key
         self.event_key = event_key
         self.answer: str | None = None
@@ -472,7 +469,7 @@ class Ask(ActionBehaviour[AskAction.Goal]):
         return f'the question is empty: set {where}'
 
     def accepted_message(self) -> str:
-        return f'asked "{self._request.goal.question}"'
+        return f'asked "{self._goal().question}"'
 
     def on_feedback(self, feedback: AskAction.Feedback) -> Status | None:
         self.feedback_message = f'waiting for an answer ({feedback.waited:.1f} s of input so far)'
@@ -530,7 +527,7 @@ class EventGuard(py_trees.behaviour.Behaviour):
         self.qos_profile = qos_profile
         self.node: Node | None = None
         self.event: ProactiveEvent | None = None
-        self._subscription = None
+        self._subscription: Any = None
         self._lock = threading.Lock()
         self._received: deque[_Received] = deque(maxlen=history)
         self._seq = 0

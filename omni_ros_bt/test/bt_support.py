@@ -1,8 +1,8 @@
 """Test set-up for omni_ros_bt: ROS environment isolation (shared helper) and fixtures.
 
-Deliberately not a conftest.py: omni_ros's tests do ``from conftest import wait_for``, and with both test
-folders in one pytest run a second module named ``conftest`` would replace theirs. Each test module
-imports this first (before anything creates a ROS context) and imports the fixtures it uses.
+Deliberately not a conftest.py: with both test folders in one pytest run, a second module named
+``conftest`` would replace omni_ros's for code that imports it. Each test module imports this first
+(before anything creates a ROS context) and imports the fixtures it uses.
 """
 
 from __future__ import annotations

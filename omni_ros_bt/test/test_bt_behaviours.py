@@ -13,6 +13,8 @@ from py_trees.common import Status
 from bt_support import fresh_blackboard, rclpy_session  # noqa: F401  (fixtures; env set up first)
 from bt_fake_omni import FakeOmni
 
+pytestmark = pytest.mark.node  # the behaviours against a fake omni_node, both on executors in this process
+
 _names = itertools.count()
 
 

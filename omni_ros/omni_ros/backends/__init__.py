@@ -1,19 +1,24 @@
 """Backend registry: a backend is chosen by the node's ``backend`` parameter.
 
-Modules are imported only when their backend is chosen (or its options are listed), so choosing the
-CPU or scripted backend never imports torch or transformers. A backend class takes its validated
-options (``OPTIONS``) in ``__init__`` and does no I/O there.
+Modules are imported only when their backend is chosen (or its settings are listed), so choosing the
+CPU or scripted backend never imports torch or transformers. A backend class declares its settings as
+``Config`` and is constructed with an instance of it (``base.BackendClass``); its __init__ does no I/O.
+
+Backends that still declare an ``OPTIONS`` table of OptionSpec (cpu, minicpmo, llamacpp_omni for now)
+are registered the same way: their Config is derived from the table, and they are constructed with
+(and their ``usable`` is asked with) the validated values as a mapping, as before.
 """
 
 from __future__ import annotations
 
 import importlib
+from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, cast
 
-from omni_ros.backends.base import Backend
+from omni_ros.backends.base import Backend, BackendClass, Reconfigurable
 from omni_ros.errors import ConfigError
-from omni_ros.settings import OptionSpec, resolve
+from omni_ros.settings import Change, OptionSpec, config_type_from_options, load, options_of, values_of
 
 # name -> "module:Class"; modules must import cheaply (heavy imports go inside setup()).
 BUILTIN: Mapping[str, str] = MappingProxyType({
@@ -23,42 +28,92 @@ BUILTIN: Mapping[str, str] = MappingProxyType({
     'cpu': 'omni_ros.backends.cpu:CpuBackend',
 })
 
-
-def backend_class(name: str) -> type:
-    try:
-        target = BUILTIN[name]
-    except KeyError:
-        raise ConfigError(
-            f"unknown backend {name!r}; set 'backend' to one of: {', '.join(sorted(BUILTIN))}") from None
-    module_name, _, class_name = target.partition(':')
-    return getattr(importlib.import_module(module_name), class_name)
-
-
-def backend_options(name: str) -> tuple[OptionSpec, ...]:
-    return tuple(getattr(backend_class(name), 'OPTIONS', ()))
-
-
-def create_backend(name: str, options: Mapping[str, Any]) -> Backend:
-    """Instantiate (without setting up) backend ``name`` with validated ``options``."""
-    cls = backend_class(name)
-    return cls(resolve(backend_options(name), options))
-
-
-# 'auto' tries these in order; a backend class may define ``usable(options) -> bool`` (cheap, no heavy
-# imports) to say whether it can run here with those options. The first usable one wins.
+# 'auto' tries these in order; the first whose ``usable(config)`` is true wins.
 AUTO_ORDER: tuple[str, ...] = ('minicpmo', 'llamacpp_omni', 'cpu')
 
 
-def resolve_backend(name: str, options_of: Callable[[str], Mapping[str, Any]]) -> str:
+@dataclass(frozen=True)
+class Registered:
+    """One registered backend: its class (imported on first use), settings and availability."""
+
+    name: str
+    target: str  # "module:Class"
+
+    @property
+    def cls(self) -> BackendClass:
+        module_name, _, class_name = self.target.partition(':')
+        return cast(BackendClass, getattr(importlib.import_module(module_name), class_name))
+
+    @property
+    def legacy(self) -> bool:
+        """True while the backend declares an OPTIONS table rather than a Config dataclass."""
+        return not hasattr(self.cls, 'Config')
+
+    @property
+    def config_type(self) -> type:
+        cls = self.cls
+        if not self.legacy:
+            return cls.Config
+        specs = tuple(getattr(cls, 'OPTIONS', ()))
+        return config_type_from_options(f'{cast(type, cls).__name__}Config', specs)
+
+    @property
+    def options(self) -> tuple[OptionSpec, ...]:
+        return options_of(self.config_type)
+
+    def load(self, values: Mapping[str, Any]) -> Any:
+        """The typed config from parameter values (raises ConfigError naming '<name>.<setting>')."""
+        return load(self.config_type, values, prefix=f'{self.name}.')
+
+    def create(self, config: Any) -> Backend:
+        """The backend, constructed (not set up) with ``config``."""
+        return self.cls(values_of(config) if self.legacy else config)
+
+    def usable(self, config: Any) -> bool:
+        check: Callable[[Any], bool] | None = getattr(self.cls, 'usable', None)
+        return True if check is None else bool(check(values_of(config) if self.legacy else config))
+
+    @property
+    def live(self) -> frozenset[str]:
+        """Settings the backend takes while running (through ``reconfigure``)."""
+        if self.legacy or not issubclass(cast(type, self.cls), Reconfigurable):
+            return frozenset()
+        return frozenset(s.name for s in self.options if s.change is Change.LIVE)
+
+
+REGISTRY: Mapping[str, Registered] = MappingProxyType({n: Registered(n, t) for n, t in BUILTIN.items()})
+
+
+def registered(name: str) -> Registered:
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise ConfigError(
+            f"unknown backend {name!r}; set 'backend' to one of: {', '.join(sorted(REGISTRY))}") from None
+
+
+def backend_class(name: str) -> type:
+    return cast(type, registered(name).cls)
+
+
+def backend_options(name: str) -> tuple[OptionSpec, ...]:
+    return registered(name).options
+
+
+def create_backend(name: str, options: Mapping[str, Any]) -> Backend:
+    """Instantiate (without setting up) backend ``name`` with validated ``options`` (by setting name)."""
+    entry = registered(name)
+    return entry.create(entry.load(options))
+
+
+def resolve_backend(name: str, options_of_backend: Callable[[str], Mapping[str, Any]]) -> str:
     """The backend to load for the ``backend`` parameter value ``name``."""
     if name != 'auto':
-        backend_class(name)  # raises ConfigError naming the choices
+        registered(name)  # raises ConfigError naming the choices
         return name
     for candidate in AUTO_ORDER:
-        if candidate not in BUILTIN:
-            continue
-        usable = getattr(backend_class(candidate), 'usable', None)
-        if usable is None or usable(resolve(backend_options(candidate), options_of(candidate))):
+        entry = REGISTRY.get(candidate)
+        if entry is not None and entry.usable(entry.load(options_of_backend(candidate))):
             return candidate
     raise ConfigError("backend 'auto' found no usable backend: install the CPU backend's dependencies "
                       "(tools/bootstrap.sh) or set 'backend' explicitly, e.g. 'scripted'")

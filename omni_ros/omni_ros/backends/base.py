@@ -7,6 +7,13 @@ Within a set-up backend: ``start_session()`` / ``stop_session()`` bracket one co
 ``feed()`` is called once per chunk, in order, from one worker thread, and returns that chunk's
 outputs. ``set_watches()`` replaces the whole set of standing watches and ``ask()`` queues a question;
 both are called from the same worker thread between ``feed()`` calls, never concurrently.
+Each watch comes with the cooldown that applies to it (``watches.policy``): a backend that decides
+alerts itself applies that one.
+
+A backend class declares its settings as ``Config`` (a dataclass of ``settings.setting`` fields: the
+ROS parameters ``<name>.<field>``), is constructed with an instance of it, and may say whether it can
+run here with ``usable(config)`` (cheap: no heavy imports, no I/O), for backend 'auto'. Settings
+declared ``Change.LIVE`` are handed over while running through ``reconfigure(config)``.
 """
 
 from __future__ import annotations
@@ -47,4 +54,26 @@ class Backend(Protocol):
     def interrupt(self, mode: InterruptMode) -> None: ...
 
 
+@runtime_checkable
+class Reconfigurable(Protocol):
+    """A backend with settings that can change while it runs (``Change.LIVE`` in its Config)."""
+
+    def reconfigure(self, config: Any) -> None:
+        """Take ``config`` (the same Config, only live settings changed); called between feed() calls."""
+        ...
+
+
+class BackendClass(Protocol):
+    """What the registry holds: a backend class with its typed settings and its availability check."""
+
+    name: str
+    Config: type
+
+    def __call__(self, config: Any) -> Backend: ...
+
+    def usable(self, config: Any) -> bool: ...
+
+
 BackendOptions = Mapping[str, Any]
+"""Options of a backend that still declares an ``OPTIONS`` table of OptionSpec instead of ``Config``
+(it gets them as a validated mapping; see ``omni_ros.backends.Registered``)."""

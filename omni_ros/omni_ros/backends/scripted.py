@@ -23,16 +23,20 @@ from __future__ import annotations
 
 import collections
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
 from omni_ros.backends.speaking import SpeechQueue, Utterance
 from omni_ros.errors import BackendError, BackendSetupError, ConfigError, WatchRejectedError
-from omni_ros.settings import OptionSpec, resolve
-from omni_ros.data import (BackendOutput, Chunk, Event, EventKind, FloatArray, InterruptMode, Modality,
-                            Question, Speaker, StreamSpec, Transcript, Watch)
+from omni_ros.settings import Change, check_fields, setting
+from omni_ros.data import (BackendOutput, Chunk, Event, EventKind, FloatArray, InterruptMode, Question, Speaker,
+                           StreamSpec, Transcript, Watch)
+
+if TYPE_CHECKING:  # the scenario package (PyYAML) is imported at setup()
+    from omni_ros.scenario.script import Timeline
 
 SPEECH_SAMPLE_RATE = 24000
 DEFAULT_SCENARIO = 'crossing'
@@ -70,23 +74,29 @@ def synthesize(text: str, words_per_second: float, sample_rate: int = SPEECH_SAM
     return (0.3 * out / peak if peak > 0 else out).astype(np.float32)
 
 
+@dataclass(frozen=True)
+class ScriptedConfig:
+    timeline: str = setting('', 'path to a timeline YAML (lines/answers, or a scenario file with a script '
+                            'section); empty uses the bundled crossing scenario script')
+    speech_rate: float = setting(2.5, 'speaking rate of the placeholder voice in words per second',
+                                 minimum=0.5, maximum=10.0, change=Change.LIVE)
+    frames_per_chunk: int = setting(1, 'camera frames per input chunk (more than 1: stacked mode)',
+                                    minimum=1, maximum=30)
+    chunk_seconds: float = setting(1.0, 'seconds of input per chunk', minimum=0.1, maximum=10.0)
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+
+
 class ScriptedBackend:
     """Backend that follows a YAML timeline (see the module docstring)."""
 
     name = 'scripted'
-    OPTIONS = (
-        OptionSpec('timeline', '', 'path to a timeline YAML (lines/answers, or a scenario file with a '
-                   'script section); empty uses the bundled crossing scenario script'),
-        OptionSpec('speech_rate', 2.5, 'speaking rate of the placeholder voice in words per second',
-                   minimum=0.5, maximum=10.0),
-        OptionSpec('frames_per_chunk', 1, 'camera frames per input chunk (more than 1: stacked mode)',
-                   minimum=1, maximum=30),
-        OptionSpec('chunk_seconds', 1.0, 'seconds of input per chunk', minimum=0.1, maximum=10.0),
-    )
+    Config = ScriptedConfig
 
-    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
-        self._options = resolve(self.OPTIONS, options or {})
-        self._timeline = None  # omni_ros.scenario.script.Timeline once set up
+    def __init__(self, config: ScriptedConfig | None = None) -> None:
+        self.config = config or ScriptedConfig()
+        self._timeline: Timeline | None = None  # once set up
         self._in_session = False
         self._watches: tuple[Watch, ...] = ()
         self._questions: collections.deque[Question] = collections.deque()
@@ -98,14 +108,22 @@ class ScriptedBackend:
 
     # -- life cycle -------------------------------------------------------------------------------
 
+    @classmethod
+    def usable(cls, config: ScriptedConfig) -> bool:
+        return True  # numpy and PyYAML only, both core dependencies
+
+    def reconfigure(self, config: ScriptedConfig) -> None:
+        """A live change: only ``speech_rate`` (Change.LIVE) differs; it applies to what is said next."""
+        self.config = config
+
     def stream_spec(self) -> StreamSpec:
-        return StreamSpec(sample_rate=16000, frames_per_chunk=int(self._options['frames_per_chunk']),
-                          chunk_seconds=float(self._options['chunk_seconds']))
+        return StreamSpec(sample_rate=16000, frames_per_chunk=self.config.frames_per_chunk,
+                          chunk_seconds=self.config.chunk_seconds)
 
     def setup(self) -> None:
         from omni_ros.scenario.script import load_timeline
 
-        given = str(self._options['timeline']).strip()
+        given = self.config.timeline.strip()
         path = Path(given).expanduser() if given else _bundled_scenario_file(DEFAULT_SCENARIO)
         if not path.is_file():
             raise BackendSetupError(
@@ -161,7 +179,7 @@ class ScriptedBackend:
     def _say(self, text: str, chunk: Chunk, out: BackendOutput) -> None:
         self._turn_id += 1
         out.transcripts.append(Transcript(Speaker.ASSISTANT, text, self._turn_id, chunk.start, final=True))
-        self._speech.say(self._turn_id, text, synthesize(text, float(self._options['speech_rate'])))
+        self._speech.say(self._turn_id, text, synthesize(text, self.config.speech_rate))
 
     def feed(self, chunk: Chunk) -> BackendOutput:
         if self._timeline is None:

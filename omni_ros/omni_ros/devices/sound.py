@@ -19,48 +19,19 @@ import time
 import wave
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable
 
 import numpy as np
 
 from omni_ros.ingest import audio
 from omni_ros.devices.streams import DEVICE_DTYPES, AudioStream, InputCallback, OutputCallback
 from omni_ros.errors import ConfigError
-from omni_ros.settings import OptionSpec, resolve
+from omni_ros.settings import Change, check_fields, setting
 
 WAV_PREFIX = 'wav:'
 
 _DEVICE_HELP = ("'' for the system default, a PortAudio device index or name (or a unique part of it), or "
                 "'wav:PATH' for a WAV file paced in real time")
-_COMMON_OPTIONS: tuple[OptionSpec, ...] = (
-    OptionSpec('autostart', True, 'configure and activate at start-up (set false when a lifecycle manager '
-               'drives the node)'),
-    OptionSpec('device', '', 'sound device: ' + _DEVICE_HELP),
-    OptionSpec('channels', 1, 'device channels (interleaved)', minimum=1, maximum=audio.MAX_CHANNELS),
-    OptionSpec('error_log_period', 5.0, 'the same error is logged at most once per this many seconds',
-               minimum=0.0, maximum=3600.0),
-)
-CAPTURE_OPTIONS: tuple[OptionSpec, ...] = _COMMON_OPTIONS + (
-    OptionSpec('sample_rate', 16000, 'capture rate in Hz (omni_node resamples any rate; 16000 is what '
-               'the models use)', minimum=audio.MIN_SAMPLE_RATE, maximum=audio.MAX_SAMPLE_RATE),
-    OptionSpec('block_size', 800, 'frames per published AudioChunk (800 = 50 ms at 16 kHz)',
-               minimum=16, maximum=65536),
-    OptionSpec('encoding', 'S16LE', 'sample format of the published AudioChunk', choices=tuple(DEVICE_DTYPES)),
-    OptionSpec('frame_id', '', 'header frame_id of the published audio (the microphone frame)'),
-)
-PLAYBACK_OPTIONS: tuple[OptionSpec, ...] = _COMMON_OPTIONS + (
-    OptionSpec('sample_rate', 48000, 'device rate in Hz; speech of any rate is resampled to it',
-               minimum=audio.MIN_SAMPLE_RATE, maximum=audio.MAX_SAMPLE_RATE),
-    OptionSpec('block_size', 960, 'frames per device callback (960 = 20 ms at 48 kHz); larger is more '
-               'robust, smaller reacts faster to an interruption', minimum=16, maximum=65536),
-    OptionSpec('jitter_delay', 0.0, 'seconds added to every speech stamp before it plays. omni_node '
-               'publishes speech ahead of its stamps (its speech.lead), which already absorbs transport '
-               'jitter, and expects playback at the stamps; raise this when blocks are reported late',
-               minimum=0.0, maximum=2.0),
-    OptionSpec('max_queue_seconds', 30.0, 'speech stamped further ahead of what plays now is rejected '
-               '(a clock mismatch between the publisher and this node)', minimum=1.0, maximum=600.0),
-)
-
 
 @dataclass(frozen=True)
 class StreamSettings:
@@ -72,14 +43,6 @@ class StreamSettings:
     block_size: int
     encoding: str = 'F32LE'
 
-    @classmethod
-    def from_values(cls, specs: tuple[OptionSpec, ...], values: Mapping[str, Any]) -> StreamSettings:
-        v = resolve(specs, values)
-        if v['device'].startswith(WAV_PREFIX) and not v['device'][len(WAV_PREFIX):].strip():
-            raise ConfigError(f"'device' {v['device']!r} names no file: write 'wav:/path/to/file.wav'")
-        return cls(device=v['device'], sample_rate=v['sample_rate'], channels=v['channels'],
-                   block_size=v['block_size'], encoding=v.get('encoding', 'F32LE'))
-
     @property
     def wav_path(self) -> Path | None:
         return Path(self.device[len(WAV_PREFIX):]).expanduser() if self.device.startswith(WAV_PREFIX) else None
@@ -87,6 +50,59 @@ class StreamSettings:
     @property
     def block_seconds(self) -> float:
         return self.block_size / self.sample_rate
+
+
+@dataclass(frozen=True)
+class DeviceConfig:
+    """Settings omni_mic and omni_speaker share (their ROS parameters)."""
+
+    autostart: bool = setting(True, 'configure and activate at start-up (set false when a lifecycle manager '
+                              'drives the node)', change=Change.START)
+    device: str = setting('', 'sound device: ' + _DEVICE_HELP)
+    channels: int = setting(1, 'device channels (interleaved)', minimum=1, maximum=audio.MAX_CHANNELS)
+    error_log_period: float = setting(5.0, 'the same error is logged at most once per this many seconds',
+                                      minimum=0.0, maximum=3600.0, change=Change.LIVE)
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+        if self.device.startswith(WAV_PREFIX) and not self.device[len(WAV_PREFIX):].strip():
+            raise ConfigError(f"'device' {self.device!r} names no file: write 'wav:/path/to/file.wav'")
+
+
+@dataclass(frozen=True)
+class CaptureConfig(DeviceConfig):
+    """omni_mic's settings."""
+
+    sample_rate: int = setting(16000, 'capture rate in Hz (omni_node resamples any rate; 16000 is what the '
+                               'models use)', minimum=audio.MIN_SAMPLE_RATE, maximum=audio.MAX_SAMPLE_RATE)
+    block_size: int = setting(800, 'frames per published AudioChunk (800 = 50 ms at 16 kHz)',
+                              minimum=16, maximum=65536)
+    encoding: str = setting('S16LE', 'sample format of the published AudioChunk', choices=tuple(DEVICE_DTYPES))
+    frame_id: str = setting('', 'header frame_id of the published audio (the microphone frame)')
+
+    @property
+    def stream(self) -> StreamSettings:
+        return StreamSettings(self.device, self.sample_rate, self.channels, self.block_size, self.encoding)
+
+
+@dataclass(frozen=True)
+class PlaybackConfig(DeviceConfig):
+    """omni_speaker's settings."""
+
+    sample_rate: int = setting(48000, 'device rate in Hz; speech of any rate is resampled to it',
+                               minimum=audio.MIN_SAMPLE_RATE, maximum=audio.MAX_SAMPLE_RATE)
+    block_size: int = setting(960, 'frames per device callback (960 = 20 ms at 48 kHz); larger is more robust, '
+                              'smaller reacts faster to an interruption', minimum=16, maximum=65536)
+    jitter_delay: float = setting(0.0, 'seconds added to every speech stamp before it plays. omni_node publishes '
+                                  'speech ahead of its stamps (its speech.lead), which already absorbs transport '
+                                  'jitter, and expects playback at the stamps; raise this when blocks are '
+                                  'reported late', minimum=0.0, maximum=2.0)
+    max_queue_seconds: float = setting(30.0, 'speech stamped further ahead of what plays now is rejected (a clock '
+                                       'mismatch between the publisher and this node)', minimum=1.0, maximum=600.0)
+
+    @property
+    def stream(self) -> StreamSettings:
+        return StreamSettings(self.device, self.sample_rate, self.channels, self.block_size)
 
 
 # -- PortAudio -------------------------------------------------------------------------------------

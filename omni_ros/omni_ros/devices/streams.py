@@ -250,6 +250,7 @@ class Player:
                         turn.resampler = StreamResampler(speech.sample_rate, self.sample_rate)
                         turn.source_rate = speech.sample_rate
                     turn.next_index = start
+            assert turn is not None  # contiguous means the turn exists
             if turn.next_index < self._cursor:
                 # Its time has (partly) passed: play it, and the rest of its turn, that much later.
                 late = (self._cursor - turn.next_index) / self.sample_rate

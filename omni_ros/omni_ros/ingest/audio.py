@@ -9,25 +9,26 @@ give the same samples as resampling the whole recording at once.
 from __future__ import annotations
 
 import math
+from typing import Any, cast
 from fractions import Fraction
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from omni_ros.data import AudioBlock, FloatArray
 from omni_ros.errors import ConversionError, UnsupportedEncodingError
-from omni_ros.data import FloatArray
 
 MIN_SAMPLE_RATE = 8000
 MAX_SAMPLE_RATE = 192000
 MAX_CHANNELS = 32
 
 # AudioChunk.encoding values, exactly as the message definition spells them.
-_SAMPLE_TYPES = {'S16LE': np.dtype('<i2'), 'F32LE': np.dtype('<f4')}
+_SAMPLE_TYPES: dict[str, np.dtype[Any]] = {'S16LE': np.dtype('<i2'), 'F32LE': np.dtype('<f4')}
 SUPPORTED_AUDIO_ENCODINGS: tuple[str, ...] = tuple(_SAMPLE_TYPES)
 _S16_SCALE = 32768.0
 
 
-def _sample_type(encoding: str) -> np.dtype:
+def _sample_type(encoding: str) -> np.dtype[Any]:
     dtype = _SAMPLE_TYPES.get(encoding)
     if dtype is None:
         raise UnsupportedEncodingError(
@@ -41,6 +42,12 @@ def _check_rate(sample_rate: int, what: str = 'audio sample_rate') -> None:
         raise ConversionError(
             f'{what} is {sample_rate} Hz; it must be between {MIN_SAMPLE_RATE} and '
             f'{MAX_SAMPLE_RATE} Hz: set the microphone driver to a real capture rate such as 16000')
+
+
+def decode_block(stamp: float, encoding: str, sample_rate: int, channels: int,
+                 data: bytes | bytearray | memoryview) -> AudioBlock:
+    """A received microphone block (the fields of an AudioChunk) decoded; raises ConversionError."""
+    return AudioBlock(stamp=stamp, samples=decode_audio(encoding, sample_rate, channels, data), sample_rate=sample_rate)
 
 
 def decode_audio(encoding: str, sample_rate: int, channels: int,
@@ -91,7 +98,7 @@ def encode_audio(samples: np.ndarray, encoding: str) -> bytes:
     if dtype.kind == 'f':
         return x.astype(dtype).tobytes()
     # Round to nearest so S16LE -> float -> S16LE is exact; +1.0 saturates at 32767.
-    return np.clip(np.rint(x * _S16_SCALE), -32768, 32767).astype(dtype).tobytes()
+    return cast(bytes, np.clip(np.rint(x * _S16_SCALE), -32768, 32767).astype(dtype).tobytes())
 
 
 # Resampler design. The prototype low-pass runs at src * up (= dst * down) Hz with its cutoff at
@@ -178,10 +185,10 @@ class StreamResampler:
 
     def _last_needed(self, n: int) -> int:
         """Newest input index output n depends on."""
-        return (n * self.down + self._delay) // self.up
+        return int((n * self.down + self._delay) // self.up)
 
     def _first_needed(self, n: int) -> int:
-        return self._last_needed(n) - self._taps + 1
+        return self._last_needed(n) - int(self._taps) + 1
 
     def _ready(self) -> int:
         """Number of outputs whose input has all arrived."""
@@ -261,7 +268,8 @@ class StreamResampler:
         pos = np.arange(start, stop, dtype=np.int64) * self.down + self._delay
         first = pos // self.up - (self._taps - 1) - self._buf_start
         windows = sliding_window_view(self._buf, self._taps)[first]
-        return np.einsum('ij,ij->i', windows, self._bank_rev[pos % self.up])
+        out: FloatArray = np.einsum('ij,ij->i', windows, self._bank_rev[pos % self.up])
+        return out
 
 
 def resample(x: np.ndarray, src_rate: int, dst_rate: int) -> FloatArray:

@@ -93,7 +93,7 @@ class _Reader:
         self._need(size, field)
         (value,) = struct.unpack_from(self._prefix + code, self._buf, self._pos)
         self._pos += size
-        return value
+        return int(value)
 
     def int32(self, field: str) -> int:
         return self._scalar('i', 4, field)

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image as PILImage
 
+from omni_ros.data import ImageArray, LazyFrame
 from omni_ros.errors import ConversionError, UnsupportedEncodingError
-from omni_ros.data import ImageArray
+from omni_ros.ingest import cdr
 
 DEFAULT_MAX_PIXELS = 16_777_216  # 4096 x 4096
 
@@ -298,3 +299,21 @@ def encode_rgb8(image: ImageArray) -> tuple[int, int, int, bytes]:
             f'encode_rgb8 needs an HxWx3 uint8 array, got shape {arr.shape} dtype {arr.dtype}')
     height, width = arr.shape[:2]
     return height, width, width * 3, np.ascontiguousarray(arr).tobytes()
+
+
+def serialized_frame(raw: bytes, compressed: bool, *, max_pixels: int) -> LazyFrame:
+    """A frame from a still-serialized Image or CompressedImage: only the header stamp is read now.
+
+    The pixels are decoded by ``LazyFrame.decode`` if the synchronizer picks this frame.
+    """
+    stamp = cdr.peek_stamp(raw)
+
+    def decode() -> ImageArray:
+        if compressed:
+            msg = cdr.parse_compressed_image(raw)
+            return decode_compressed(msg.format, msg.data, max_pixels=max_pixels)
+        img = cdr.parse_image(raw)
+        return decode_image(img.encoding, img.height, img.width, img.step, img.data, img.is_bigendian,
+                            max_pixels=max_pixels)
+
+    return LazyFrame(stamp=stamp, decode=decode)

@@ -117,6 +117,10 @@ def _finite_stamp(value: float, what: str) -> float:
 class ChunkSynchronizer:
     """Turns stamped audio blocks and lazily decoded frames into contiguous Chunks, in order."""
 
+    # Stream state (reset by _clear_stream): newest input time seen, and newest frame stamp.
+    _wm: float
+    _video_latest: float
+
     def __init__(self, spec: StreamSpec, *, max_latency: float = 0.5, jump_threshold: float = 3.0,
                  expect_audio: bool = True, expect_video: bool = True,
                  jitter_tolerance: float = 0.02, max_audio_block: float = 10.0) -> None:

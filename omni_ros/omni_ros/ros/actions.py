@@ -10,20 +10,27 @@ MultiThreadedExecutor slows everything, camera and microphone input included, as
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.action.server import ServerGoalHandle
+from rclpy.node import Node
 
+from omni_ros.data import Question
+from omni_ros.errors import WatchRejectedError
 from omni_ros.ros import mapping
 from omni_ros.session.pipeline import PendingQuestion
-from omni_ros.watches.table import Stopwatch, WatchState, WatchTable
+from omni_ros.session.session import OmniSession
+from omni_ros.watches.table import Stopwatch, WatchState, WatchTable, normalize_instruction
 from omni_ros_interfaces.action import Ask, SetWatch
+from omni_ros_interfaces.srv import ListWatches
 
 
 def goal_uuid(goal_handle: ServerGoalHandle) -> str:
     """The goal id as 32 hex digits: the watch id (and question id) clients already know."""
-    return bytes(goal_handle.goal_id.uuid).hex()
+    return mapping.goal_id_hex(goal_handle.goal_id)
 
 
 @dataclass
@@ -43,7 +50,7 @@ class _Goal:
 
 
 class GoalSupervisor:
-    def __init__(self, watches: WatchTable, now: Callable[[], float], log: Callable[[str], None]) -> None:
+    def __init__(self, watches: WatchTable, now: Callable[[], float], log: Callable[[str], object]) -> None:
         self._watches = watches
         self._now = now
         self._log = log
@@ -152,3 +159,78 @@ class GoalSupervisor:
             goal = self._goals.pop(goal_uuid(handle))
         getattr(handle, goal.end)()
         return goal.result
+
+
+class GoalServers:
+    """The SetWatch and Ask action servers and the ListWatches service of one node, over its session.
+
+    They live for the whole process; goals are refused (with the reason logged) unless the session is
+    active. ``tick`` (a node timer) follows accepted goals through the supervisor.
+    """
+
+    def __init__(self, node: Node, session: OmniSession) -> None:
+        self._node, self._session = node, session
+        self._log = node.get_logger()
+        self.supervisor = GoalSupervisor(session.watches, session.host.now, self._log.info)
+        finish, cancel = self.supervisor.finish, (lambda _: CancelResponse.ACCEPT)
+        self._servers = [
+            ActionServer(node, SetWatch, 'set_watch', execute_callback=finish, goal_callback=self._accept_watch,
+                         handle_accepted_callback=self._start_watch, cancel_callback=cancel),
+            ActionServer(node, Ask, 'ask', execute_callback=finish, goal_callback=self._accept_ask,
+                         handle_accepted_callback=self._start_ask, cancel_callback=cancel)]
+        self._service = node.create_service(ListWatches, 'list_watches', self._list_watches)
+
+    def tick(self) -> None:
+        self.supervisor.tick(self._session.forget_question)
+
+    def destroy(self) -> None:
+        """Destroy the action servers (Node.destroy_node leaves them, and with them the node, alive)."""
+        for server in self._servers:
+            server.destroy()
+        self._servers = []
+
+    def wait(self, timeout: float) -> None:
+        """Let the goal timer send the results of goals that were ended (at shutdown)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.supervisor:
+                return
+            time.sleep(0.05)
+        self._log.warn(f'{len(self.supervisor)} goal(s) still open at shutdown')
+
+    def _accept(self, what: str, check: Callable[[], object]) -> GoalResponse:
+        try:
+            check()
+        except WatchRejectedError as error:
+            self._log.warn(f'{what} rejected: {error}')
+            return GoalResponse.REJECT
+        return GoalResponse.ACCEPT
+
+    def _accept_watch(self, goal: SetWatch.Goal) -> GoalResponse:
+        return self._accept(f'SetWatch goal {goal.instruction!r}', lambda: self._session.check_watch(
+            goal.instruction, mapping.msg_to_duration(goal.timeout), mapping.msg_to_duration(goal.cooldown)))
+
+    def _start_watch(self, goal_handle: ServerGoalHandle) -> None:
+        goal: SetWatch.Goal = goal_handle.request
+        session, watch_id = self._session, goal_uuid(goal_handle)
+        instruction = normalize_instruction(goal.instruction)  # accepted: check_watch normalized it
+        state = session.add_watch(mapping.goal_to_watch(goal, watch_id, instruction, session.host.now()))
+        self._log.info(f'watch {watch_id} set: {instruction!r}')
+        self.supervisor.add_watch(goal_handle, state, session.stopwatch())
+
+    def _list_watches(self, request: ListWatches.Request, response: ListWatches.Response) -> ListWatches.Response:
+        response.watches = [mapping.watch_to_msg(w, n) for w, n in self._session.watches.snapshot()]
+        return response
+
+    def _accept_ask(self, goal: Ask.Goal) -> GoalResponse:
+        return self._accept(f'Ask goal {goal.question!r}', lambda: self._session.check_question(goal.question))
+
+    def _start_ask(self, goal_handle: ServerGoalHandle) -> None:
+        goal: Ask.Goal = goal_handle.request
+        session = self._session
+        question = Question(goal_uuid(goal_handle), ' '.join(goal.question.split()), session.host.now())
+        pending = session.ask(question)
+        timeout = session.question_timeout(mapping.msg_to_duration(goal.timeout))
+        self.supervisor.add_question(goal_handle, pending or PendingQuestion(question), session.stopwatch(), timeout)
+        if pending is None:  # deactivated between acceptance and now
+            self.supervisor.abort_questions('omni_node is not active')

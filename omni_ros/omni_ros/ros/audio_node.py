@@ -1,5 +1,5 @@
-"""What omni_mic and omni_speaker share: a lifecycle node whose parameters come from one OptionSpec
-table (declared with descriptions, validated on every change), rate-limited input errors, and main().
+"""What omni_mic and omni_speaker share: a lifecycle node whose parameters come from one config dataclass
+(declared with descriptions and ranges, validated on every change), rate-limited input errors, and main().
 
 Lifecycle, as omni_node: configure validates the parameters and checks the sound device (a missing
 device fails the transition with the list of devices; the process stays up and can be configured
@@ -8,25 +8,38 @@ again); activate opens and starts the stream and the topics; deactivate closes t
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Generic, TypeVar
 
 from rclpy.clock import Clock, ClockType
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 
-from omni_ros.ros import spin
+from omni_ros.devices.sound import DeviceConfig
 from omni_ros.errors import ConfigError
-from omni_ros.settings import OptionSpec
-from omni_ros.ros.params import DeclaredOptions
+from omni_ros.ros import spin
+from omni_ros.ros.params import Changes, DeclaredSettings
+from omni_ros.settings import load
+
+C = TypeVar('C', bound=DeviceConfig)
 
 
-class AudioNode(LifecycleNode):
-    def __init__(self, name: str, specs: tuple[OptionSpec, ...], **kwargs: Any) -> None:
+class AudioNode(LifecycleNode, Generic[C]):
+    def __init__(self, name: str, config_type: type[C], **kwargs: Any) -> None:
         super().__init__(name, **kwargs)
-        self.params = DeclaredOptions(self)
-        self.params.declare(specs)
-        self.params.validate_changes()
+        self._config_type = config_type
+        self._configured = False
+        self.params = DeclaredSettings(self)
+        self.params.declare(config_type)
+        self.params.watch(self._check_change, self._apply_change)
         self.steady = Clock(clock_type=ClockType.STEADY_TIME)
-        self.error_log_period = float(self.params.specs['error_log_period'].default)
+        self.error_log_period = float(DeviceConfig.error_log_period)
+
+    def _check_change(self, changes: Changes) -> None:
+        self.params.refuse_while(self._configured, changes)
+        load(self._config_type, self.params.values('', changes))  # cross-field checks
+
+    def _apply_change(self, changes: Changes) -> None:
+        if self._configured:  # only live settings change while configured
+            self.error_log_period = float(self.params.value('error_log_period'))
 
     def now(self) -> float:
         """Node time in seconds (thread-safe: the audio callbacks stamp with it)."""
@@ -43,10 +56,16 @@ class AudioNode(LifecycleNode):
 
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
         try:
-            description = self.configure(self.params.values())
+            problems = self.params.problems()
+            if problems:
+                raise ConfigError('; '.join(problems))
+            config = load(self._config_type, self.params.values())
+            self.error_log_period = config.error_log_period
+            description = self.configure(config)
         except ConfigError as error:
             self.get_logger().error(f'configure failed: {error}')
             return TransitionCallbackReturn.FAILURE
+        self._configured = True
         self.get_logger().info(f'configured: {description}')
         return TransitionCallbackReturn.SUCCESS
 
@@ -67,6 +86,7 @@ class AudioNode(LifecycleNode):
 
     def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
         self.cleanup()
+        self._configured = False
         return TransitionCallbackReturn.SUCCESS
 
     def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
@@ -80,9 +100,10 @@ class AudioNode(LifecycleNode):
     def close(self) -> None:
         self.deactivate()
         self.cleanup()
+        self._configured = False
 
     # Implemented by each node; configure returns a one-line description for the log.
-    def configure(self, values: dict[str, Any]) -> str:
+    def configure(self, config: C) -> str:
         raise NotImplementedError
 
     def activate(self) -> None:
@@ -96,5 +117,5 @@ class AudioNode(LifecycleNode):
         raise NotImplementedError
 
 
-def main(make_node: Callable[[], AudioNode], args: list[str] | None = None) -> None:
+def main(make_node: Callable[[], AudioNode[Any]], args: list[str] | None = None) -> None:
     spin.run(make_node, AudioNode.close, args)

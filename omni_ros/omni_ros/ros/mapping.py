@@ -11,14 +11,19 @@ from typing import TYPE_CHECKING, Mapping, TypeVar
 
 from builtin_interfaces.msg import Duration as DurationMsg
 from builtin_interfaces.msg import Time as TimeMsg
-from omni_ros_interfaces.action import SetWatch
-from omni_ros_interfaces.msg import AudioChunk, ProactiveEvent, SpeechInterrupt, Transcript as TranscriptMsg, WatchInfo
+from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
+from unique_identifier_msgs.msg import UUID
 
-from omni_ros.ingest import audio, cdr, imaging
+from omni_ros.data import (AudioBlock, Event, EventKind, Modality, Speaker, Speech,
+                           SpeechInterruption, Transcript, Watch, WatchSource)
 from omni_ros.devices.streams import PcmBlock
 from omni_ros.errors import ConversionError, MappingError
-from omni_ros.data import (Event, EventKind, FloatArray, ImageArray, LazyFrame, Modality, Speaker, Speech,
-                            SpeechInterruption, Transcript, Watch, WatchSource)
+from omni_ros.ingest import audio
+from omni_ros.session.session import Diagnostics, Level, State
+from omni_ros.watches import policy
+from omni_ros_interfaces.action import SetWatch
+from omni_ros_interfaces.msg import AudioChunk, OmniState, ProactiveEvent, SpeechInterrupt, WatchInfo
+from omni_ros_interfaces.msg import Transcript as TranscriptMsg
 
 if TYPE_CHECKING:  # optional package: imported at run time only where its messages are built
     from audio_common_msgs.msg import AudioDataStamped, AudioInfo
@@ -111,6 +116,11 @@ def msg_to_duration(msg: DurationMsg) -> float:
     return msg.sec + msg.nanosec / 1e9
 
 
+def goal_id_hex(goal_id: UUID) -> str:
+    """A goal id as omni_node names the goal's watch or question: its UUID as 32 lowercase hex digits."""
+    return bytes(goal_id.uuid).hex()
+
+
 def event_to_msg(event: Event, event_id: str, now: float, frame_id: str = '') -> ProactiveEvent:
     msg = ProactiveEvent(event_id=event_id, kind=kind_to_msg(event.kind), text=event.text,
                          watch_id=event.watch_id, question_id=event.question_id,
@@ -149,10 +159,15 @@ def speech_to_msg(speech: Speech, encoding: str = 'S16LE', frame_id: str = '') -
 
 
 def msg_to_speech(msg: AudioChunk) -> Speech:
-    """Decode any AudioChunk to mono float32 at its own rate; raises ConversionError on bad data."""
-    samples: FloatArray = audio.decode_audio(msg.encoding, msg.sample_rate, msg.channels, bytes(msg.data))
-    return Speech(samples=samples, sample_rate=msg.sample_rate, stamp=msg_to_time(msg.header.stamp),
-                  turn_id=msg.turn_id)
+    """Decode speech output (any AudioChunk) to mono float32 at its own rate; raises ConversionError on bad data."""
+    block = msg_to_block(msg)
+    return Speech(samples=block.samples, sample_rate=block.sample_rate, stamp=block.stamp, turn_id=msg.turn_id)
+
+
+def msg_to_block(msg: AudioChunk) -> AudioBlock:
+    """Decode microphone input (any AudioChunk) to mono float32 at its own rate; raises ConversionError."""
+    return audio.decode_block(msg_to_time(msg.header.stamp), msg.encoding, msg.sample_rate, msg.channels,
+                              bytes(msg.data))
 
 
 def interruption_to_msg(interruption: SpeechInterruption) -> SpeechInterrupt:
@@ -170,8 +185,7 @@ def goal_to_watch(goal: SetWatch.Goal, watch_id: str, instruction: str, created:
     """``instruction`` is the goal's instruction after normalization (see watches.normalize_instruction)."""
     timeout = msg_to_duration(goal.timeout)
     cooldown = msg_to_duration(goal.cooldown)
-    if timeout < 0 or cooldown < 0:
-        raise MappingError('SetWatch timeout and cooldown must not be negative')
+    policy.check_durations(timeout, cooldown)
     return Watch(watch_id=watch_id, instruction=instruction, continuous=goal.continuous, cooldown=cooldown,
                  timeout=timeout, source=source, created=created, interpretation=interpretation)
 
@@ -193,24 +207,6 @@ def msg_to_watch(msg: WatchInfo) -> tuple[Watch, int]:
                   cooldown=msg_to_duration(msg.cooldown), timeout=msg_to_duration(msg.timeout),
                   source=msg_to_source(msg.source), created=msg_to_time(msg.created),
                   interpretation=msg.interpretation), msg.trigger_count)
-
-
-def serialized_image_to_frame(raw: bytes, compressed: bool, *, max_pixels: int) -> LazyFrame:
-    """A frame from a still-serialized Image or CompressedImage: only the header stamp is read now.
-
-    The pixels are decoded by ``LazyFrame.decode`` if the synchronizer picks this frame.
-    """
-    stamp = cdr.peek_stamp(raw)
-
-    def decode() -> ImageArray:
-        if compressed:
-            msg = cdr.parse_compressed_image(raw)
-            return imaging.decode_compressed(msg.format, msg.data, max_pixels=max_pixels)
-        img = cdr.parse_image(raw)
-        return imaging.decode_image(img.encoding, img.height, img.width, img.step, img.data, img.is_bigendian,
-                                    max_pixels=max_pixels)
-
-    return LazyFrame(stamp=stamp, decode=decode)
 
 
 # -- Audio I/O: microphone blocks, and audio_common_msgs input --------------------------------------
@@ -237,8 +233,8 @@ _RAW_CAPTURE_HINT = ("configure audio_capture for raw audio: parameters format: 
                      "(e.g. -p format:=wave -p sample_format:=S16LE), or publish omni_ros_interfaces/AudioChunk")
 
 
-def audio_data_to_speech(msg: AudioDataStamped, info: AudioInfo | None) -> Speech:
-    """audio_common_msgs input (e.g. from audio_capture) to mono float32, like ``msg_to_speech``.
+def audio_data_to_block(msg: AudioDataStamped, info: AudioInfo | None) -> AudioBlock:
+    """audio_common_msgs input (e.g. from audio_capture) to mono float32, like ``msg_to_block``.
 
     ``info`` is the latest AudioInfo from the capture node's info topic. Raises ConversionError when it
     is missing, names a compressed or unknown coding, or does not match the data (rate, channels,
@@ -256,8 +252,19 @@ def audio_data_to_speech(msg: AudioDataStamped, info: AudioInfo | None) -> Speec
     if info.sample_format not in audio.SUPPORTED_AUDIO_ENCODINGS:
         raise ConversionError(f'audio_common sample_format {info.sample_format!r} is not supported (use '
                               f"{' or '.join(audio.SUPPORTED_AUDIO_ENCODINGS)}): {_RAW_CAPTURE_HINT}")
-    samples = audio.decode_audio(info.sample_format, info.sample_rate, info.channels, bytes(msg.audio.data))
-    return Speech(samples=samples, sample_rate=info.sample_rate, stamp=msg_to_time(msg.header.stamp))
+    return audio.decode_block(msg_to_time(msg.header.stamp), info.sample_format, info.sample_rate, info.channels,
+                              bytes(msg.audio.data))
+
+
+def audio_common_missing() -> str:
+    """Why audio_input 'audio_common' cannot work here ('' when audio_common_msgs is installed)."""
+    try:
+        import audio_common_msgs.msg  # noqa: F401
+    except ImportError:
+        return ("audio_input is 'audio_common' but audio_common_msgs is not installed: install it "
+                '(ros-<distro>-audio-common-msgs), or publish omni_ros_interfaces/AudioChunk (e.g. with omni_mic) '
+                "and set audio_input to 'omni'")
+    return ''
 
 
 def speech_to_audio_data(speech: Speech, encoding: str = 'S16LE',
@@ -273,3 +280,23 @@ def speech_to_audio_data(speech: Speech, encoding: str = 'S16LE',
     info = AudioInfo(channels=1, sample_rate=speech.sample_rate, sample_format=encoding,
                      bitrate=bits * speech.sample_rate, coding_format='wave')
     return msg, info
+
+
+# -- The node's state and diagnostics -------------------------------------------------------------------
+
+_LEVEL = {Level.OK: DiagnosticStatus.OK, Level.WARN: DiagnosticStatus.WARN, Level.ERROR: DiagnosticStatus.ERROR}
+
+
+def state_to_msg(state: State, now: float) -> OmniState:
+    msg = OmniState(mode=OmniState.MODE_SPEAKING if state.speaking else OmniState.MODE_LISTENING,
+                    backend=state.backend, backlog=state.backlog, real_time_factor=state.real_time_factor,
+                    chunks_processed=state.chunks_processed, chunks_skipped=state.chunks_skipped,
+                    active_watches=state.active_watches)
+    msg.header.stamp = time_to_msg(now)
+    return msg
+
+
+def diagnostics_to_status(diagnostics: Diagnostics, name: str, hardware_id: str) -> DiagnosticStatus:
+    return DiagnosticStatus(level=_lookup(_LEVEL, diagnostics.level, 'diagnostic level'), name=name,
+                            message=diagnostics.message, hardware_id=hardware_id,
+                            values=[KeyValue(key=k, value=str(v)) for k, v in diagnostics.values.items()])

@@ -12,10 +12,11 @@ from typing import Any
 from rclpy.qos import QoSProfile, qos_profile_sensor_data
 
 from omni_ros.devices import sound as audio_devices
-from omni_ros.ros import mapping
-from omni_ros.devices.sound import CAPTURE_OPTIONS, StreamSettings
+from omni_ros.devices.sound import CaptureConfig, StreamSettings
 from omni_ros.devices.streams import AudioStream, Capture, CaptureStats, PcmBlock
-from omni_ros.ros.audio_node import AudioNode, main as run
+from omni_ros.ros import mapping
+from omni_ros.ros.audio_node import AudioNode
+from omni_ros.ros.audio_node import main as run
 from omni_ros_interfaces.msg import AudioChunk
 
 _QOS = QoSProfile(depth=10, reliability=qos_profile_sensor_data.reliability,
@@ -24,9 +25,9 @@ _QUEUE_SECONDS = 2.0  # audio waiting for the publisher before the oldest blocks
 _REPORT_PERIOD = 1.0  # s between checks of the capture counters
 
 
-class MicNode(AudioNode):
+class MicNode(AudioNode[CaptureConfig]):
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__('omni_mic', CAPTURE_OPTIONS, **kwargs)
+        super().__init__('omni_mic', CaptureConfig, **kwargs)
         self._settings: StreamSettings | None = None
         self._frame_id = ''
         self._publisher: Any = None
@@ -36,11 +37,10 @@ class MicNode(AudioNode):
         self._reported = CaptureStats()
         self._ended = False
 
-    def configure(self, values: dict[str, Any]) -> str:
-        settings = StreamSettings.from_values(CAPTURE_OPTIONS, values)
+    def configure(self, config: CaptureConfig) -> str:
+        settings = config.stream
         device = audio_devices.check_capture(settings)
-        self._settings, self._frame_id = settings, values['frame_id']
-        self.error_log_period = values['error_log_period']
+        self._settings, self._frame_id = settings, config.frame_id
         self._publisher = self.create_lifecycle_publisher(AudioChunk, 'audio', _QOS)
         return (f'{device}, {settings.sample_rate} Hz, {settings.channels} channel(s), {settings.encoding}, '
                 f'{settings.block_size} frames per message')

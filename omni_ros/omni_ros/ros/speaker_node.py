@@ -13,11 +13,12 @@ from typing import Any
 from rclpy.qos import QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 
 from omni_ros.devices import sound as audio_devices
-from omni_ros.ros import mapping
-from omni_ros.devices.sound import PLAYBACK_OPTIONS, StreamSettings
+from omni_ros.devices.sound import PlaybackConfig
 from omni_ros.devices.streams import AudioStream, PlaybackStats, Player
-from omni_ros.ros.audio_node import AudioNode, main as run
 from omni_ros.errors import ConversionError
+from omni_ros.ros import mapping
+from omni_ros.ros.audio_node import AudioNode
+from omni_ros.ros.audio_node import main as run
 from omni_ros_interfaces.msg import AudioChunk, SpeechInterrupt
 
 # Sensor-data style (best effort matches any publisher, reliable ones such as omni_node included), deep
@@ -30,31 +31,29 @@ _MAX_MESSAGE_SECONDS = 30.0
 _REPORT_PERIOD = 1.0  # s between checks of the playback counters
 
 
-class SpeakerNode(AudioNode):
+class SpeakerNode(AudioNode[PlaybackConfig]):
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__('omni_speaker', PLAYBACK_OPTIONS, **kwargs)
-        self._settings: StreamSettings | None = None
-        self._values: dict[str, Any] = {}
+        super().__init__('omni_speaker', PlaybackConfig, **kwargs)
+        self._config: PlaybackConfig | None = None
         self._player: Player | None = None
         self._stream: AudioStream | None = None
         self._subscriptions_: list[Any] = []
         self._timer: Any = None
         self._reported = PlaybackStats()
 
-    def configure(self, values: dict[str, Any]) -> str:
-        settings = StreamSettings.from_values(PLAYBACK_OPTIONS, values)
+    def configure(self, config: PlaybackConfig) -> str:
+        settings = config.stream
         device = audio_devices.check_playback(settings)
-        self._settings, self._values = settings, values
-        self.error_log_period = values['error_log_period']
+        self._config = config
         return (f'{device}, {settings.sample_rate} Hz, {settings.channels} channel(s), {settings.block_size} '
-                f"frames per callback, jitter delay {values['jitter_delay']:g} s")
+                f'frames per callback, jitter delay {config.jitter_delay:g} s')
 
     def activate(self) -> None:
-        settings = self._settings
-        assert settings is not None
-        self._player = Player(settings.sample_rate, settings.channels, self.now,
-                              jitter_delay=self._values['jitter_delay'],
-                              max_queue_seconds=self._values['max_queue_seconds'])
+        config = self._config
+        assert config is not None
+        settings = config.stream
+        self._player = Player(settings.sample_rate, settings.channels, self.now, jitter_delay=config.jitter_delay,
+                              max_queue_seconds=config.max_queue_seconds)
         self._reported = PlaybackStats()
         self._stream = audio_devices.open_playback(settings, self._player.on_output)
         self._stream.start()
@@ -75,7 +74,7 @@ class SpeakerNode(AudioNode):
         self._subscriptions_, self._timer, self._stream, self._player = [], None, None, None
 
     def cleanup(self) -> None:
-        self._settings = None
+        self._config = None
 
     def _on_speech(self, msg: AudioChunk) -> None:
         player = self._player

@@ -8,7 +8,7 @@ too: a typo such as ``confidense`` would otherwise be ignored silently.
 from __future__ import annotations
 
 import math
-from typing import Any, Iterator
+from typing import Any, Iterator, cast
 
 from omni_ros.errors import ConfigError
 
@@ -53,7 +53,7 @@ class Section:
                maximum: float | None = None, positive: bool = False) -> float:
         value = self._get(key, default)
         if value is default and default is not _REQUIRED:
-            return value
+            return cast(float, value)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise ConfigError(f'{self.at(key)}: must be a number, got {_describe(value)}')
         value = float(value)
@@ -76,7 +76,7 @@ class Section:
                 maximum: int | None = None) -> int:
         value = self._get(key, default)
         if value is default and default is not _REQUIRED:
-            return value
+            return cast(int, value)
         if isinstance(value, bool) or not isinstance(value, int):
             raise ConfigError(f'{self.at(key)}: must be a whole number, got {_describe(value)}')
         if minimum is not None and value < minimum:
@@ -89,7 +89,7 @@ class Section:
                nonempty: bool = False) -> str:
         value = self._get(key, default)
         if value is default and default is not _REQUIRED:
-            return value
+            return cast(str, value)
         if isinstance(value, (int, float)) and not isinstance(value, bool) and not choices:
             value = str(value)  # YAML reads `say: 16` as a number; the author meant text
         if not isinstance(value, str):
@@ -118,7 +118,7 @@ class Section:
         return tuple(out)
 
     def numbers(self, key: str, count: int, default: Any = _REQUIRED, *, integer: bool = False,
-                minimum: float | None = None, maximum: float | None = None) -> tuple:
+                minimum: float | None = None, maximum: float | None = None) -> tuple[Any, ...]:
         value = self._get(key, default)
         if value is default and default is not _REQUIRED:
             return tuple(value)

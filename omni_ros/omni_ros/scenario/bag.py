@@ -13,7 +13,7 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Any, Final, Iterator
 
 import numpy as np
 
@@ -22,6 +22,10 @@ from omni_ros.errors import ConfigError
 from omni_ros.scenario.model import Scenario, load_scenario
 from omni_ros.scenario.render import render_audio, render_frame, to_s16le
 
+if TYPE_CHECKING:  # rosbags is imported where bags are written
+    from rosbags.interfaces import Connection
+    from rosbags.typesys.store import Typestore
+
 # Bump whenever rendering or bag layout changes, so cached bags are regenerated.
 GENERATOR_VERSION = 2
 IMAGE_FORMATS = ('raw', 'jpeg')
@@ -29,7 +33,7 @@ STORAGES = ('mcap', 'sqlite3')
 JPEG_QUALITY = 90
 # image_transport's convention for a JPEG made from an rgb8 image.
 JPEG_FORMAT = 'rgb8; jpeg compressed bgr8'
-ROSBAG2_VERSION = 9  # what rosbag2 in Jazzy and Kilted writes and reads
+ROSBAG2_VERSION: Final = 9  # what rosbag2 in Jazzy and Kilted writes and reads
 
 
 def image_topic(scn: Scenario, image_format: str = 'raw') -> str:
@@ -37,16 +41,16 @@ def image_topic(scn: Scenario, image_format: str = 'raw') -> str:
     return scn.camera.topic if image_format == 'raw' else f'{scn.camera.topic.rstrip("/")}/compressed'
 
 
-def _stamp(store, ns: int):  # -> builtin_interfaces/msg/Time (rosbags class)
+def _stamp(store: Typestore, ns: int) -> Any:  # builtin_interfaces/msg/Time (a rosbags class)
     Time = store.types['builtin_interfaces/msg/Time']
     return Time(sec=ns // 1_000_000_000, nanosec=ns % 1_000_000_000)
 
 
-def _header(store, ns: int, frame_id: str):
+def _header(store: Typestore, ns: int, frame_id: str) -> Any:
     return store.types['std_msgs/msg/Header'](stamp=_stamp(store, ns), frame_id=frame_id)
 
 
-def _image_message(store, scn: Scenario, t: float, ns: int, image_format: str):
+def _image_message(store: Typestore, scn: Scenario, t: float, ns: int, image_format: str) -> tuple[str, Any]:
     frame = render_frame(scn, t)
     header = _header(store, ns, scn.camera.frame_id)
     if image_format == 'raw':
@@ -72,14 +76,16 @@ def _messages(scn: Scenario, image_format: str) -> Iterator[tuple[str, int, str,
     AudioChunk = store.types[bagtypes.AUDIO_CHUNK]
 
     # (time, order within equal times, kind, index): audio before an image stamped at the same time.
-    timeline = [(scn.start_ns + i * 1_000_000_000 // audio_spec.sample_rate, 0, 'audio', i)
-                for i in range(0, n_samples, block)]
+    timeline: list[tuple[int, int, str, float]] = [
+        (scn.start_ns + i * 1_000_000_000 // audio_spec.sample_rate, 0, 'audio', i)
+        for i in range(0, n_samples, block)]
     timeline += [(scn.stamp_ns(t), 1, 'image', t) for t in scn.camera.frame_times(scn.duration)]
     timeline.sort(key=lambda item: (item[0], item[1]))
     topic = image_topic(scn, image_format)
     for ns, _, kind, where in timeline:
         if kind == 'audio':
-            data = pcm[where * 2:min(where + block, n_samples) * 2]
+            first = int(where)  # a sample index for audio
+            data = pcm[first * 2:min(first + block, n_samples) * 2]
             yield audio_spec.topic, ns, bagtypes.AUDIO_CHUNK, AudioChunk(
                 header=_header(store, ns, audio_spec.frame_id), sample_rate=audio_spec.sample_rate,
                 channels=1, encoding='S16LE', data=np.frombuffer(data, np.uint8), turn_id=0)
@@ -113,7 +119,7 @@ def write_bag(scn: Scenario, out_dir: str | Path, *, image_format: str = 'raw', 
         writer.set_custom_data('omni_ros.scenario', scn.name)
         writer.set_custom_data('omni_ros.generator_version', str(GENERATOR_VERSION))
         with writer:
-            connections: dict[str, object] = {}
+            connections: dict[str, Connection] = {}
             for topic, ns, typename, msg in _messages(scn, image_format):
                 if topic not in connections:
                     connections[topic] = writer.add_connection(topic, typename, typestore=store)

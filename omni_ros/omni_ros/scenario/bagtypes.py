@@ -10,11 +10,12 @@ from __future__ import annotations
 import functools
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from omni_ros.errors import ConfigError
 
 if TYPE_CHECKING:  # rosbags is imported lazily: only bag tools need it
+    from rosbags.typesys import Stores
     from rosbags.typesys.store import Typestore
 
 INTERFACE_PACKAGE = 'omni_ros_interfaces'
@@ -66,7 +67,7 @@ def interface_msg_dir() -> Path:
         '(tools/bootstrap.sh, or colcon build and source install/setup.bash)')
 
 
-def _store_for_running_distro():  # -> rosbags.typesys.Stores
+def _store_for_running_distro() -> Stores:
     from rosbags.typesys import Stores
 
     # Standard types differ little between distros, but prefer the one we run on when rosbags knows it.
@@ -84,7 +85,7 @@ def typestore() -> Typestore:
 
     store = get_typestore(_store_for_running_distro())
     msg_dir = interface_msg_dir()
-    types: dict = {}
+    types: dict[str, Any] = {}
     for path in sorted(msg_dir.glob('*.msg')):
         name = f'{INTERFACE_PACKAGE}/msg/{path.stem}'
         try:

@@ -9,6 +9,7 @@ the bag's stamps are ``start_time`` + those seconds.
 from __future__ import annotations
 
 import bisect
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -406,8 +407,8 @@ def _scene(sec: Section, camera: CameraSpec, duration: float) -> Scene:
 def _sound(entry: Section, duration: float) -> Sound:
     """One sound; only the keys its kind uses are read, so a stray one (a knock's frequency) is an error."""
     kind = entry.string('kind', choices=SOUND_KINDS)
-    values = {'kind': kind, 'at': entry.number('at', minimum=0.0, maximum=duration),
-              'level': entry.number('level', minimum=0.0, maximum=1.0)}
+    values: dict[str, Any] = {'kind': kind, 'at': entry.number('at', minimum=0.0, maximum=duration),
+                              'level': entry.number('level', minimum=0.0, maximum=1.0)}
     if kind in TONE_KINDS:
         values['frequency'] = entry.number('frequency', minimum=50.0, maximum=7000.0)
         values['duration'] = entry.number('duration', positive=True, maximum=10.0)
@@ -420,6 +421,12 @@ def _sound(entry: Section, duration: float) -> Sound:
         values['voice'] = entry.string('voice', Sound.voice, choices=SPEECH_VOICES)
     entry.done()
     return Sound(**values)
+
+
+def parse_expected(data: Any, source: str, duration: float = math.inf) -> Expected:
+    """An ``expected:`` section (watches and questions) read from plain YAML data; ``source`` names it in
+    errors."""
+    return _expected(Section(data, source), duration)
 
 
 def _expected(sec: Section, duration: float) -> Expected:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from typing import cast
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -20,6 +21,7 @@ from omni_ros.data import FloatArray, ImageArray
 
 # Lamp colours of a traffic light, top to bottom, lit and unlit (a dark lens still shows its tint).
 _LIGHT_ORDER = ('red', 'amber', 'green')
+Color = tuple[float, float, float]  # RGB 0..255, as drawn (possibly shaded)
 _LIT = {'red': (240, 40, 30), 'amber': (255, 170, 0), 'green': (40, 225, 110)}
 _UNLIT = {'red': (70, 22, 20), 'amber': (70, 50, 12), 'green': (18, 60, 32)}
 _UNLIT_SEGMENT = 0.12  # brightness of an unlit LED segment relative to a lit one
@@ -58,7 +60,7 @@ def _clip_box(img: np.ndarray, x0: float, y0: float, x1: float, y1: float) -> tu
             min(int(np.ceil(x1)), w), min(int(np.ceil(y1)), h))
 
 
-def _disc(img: np.ndarray, cx: float, cy: float, r: float, color: Rgb, *, lit: bool) -> None:
+def _disc(img: np.ndarray, cx: float, cy: float, r: float, color: Color, *, lit: bool) -> None:
     """An anti-aliased disc; lit discs get a bright centre and a soft glow around them."""
     glow = r * 0.8 if lit else 0.0
     x0, y0, x1, y1 = _clip_box(img, cx - r - glow - 1, cy - r - glow - 1, cx + r + glow + 2, cy + r + glow + 2)
@@ -225,9 +227,9 @@ def _static_lamp(img: np.ndarray, lamp: Lamp) -> None:
     _rect(img, cx - r * 0.7, cy + r * 0.7, cx + r * 0.7, cy + r * 1.3, (50, 50, 54))  # base
 
 
-def _shade(color: Rgb, lighting: float) -> tuple[float, float, float]:
+def _shade(color: Rgb, lighting: float) -> Color:
     """A surface's colour under the scene's light."""
-    return tuple(c * lighting for c in color)
+    return (color[0] * lighting, color[1] * lighting, color[2] * lighting)
 
 
 @functools.lru_cache(maxsize=8)
@@ -267,8 +269,9 @@ def render_clean(scn: Scenario, t: float) -> np.ndarray:
         _draw_display(img, display, display.value_at(t), scene.lighting)
     for lamp in scene.lamps:
         on = lamp.lit_at(t)
-        colour = lamp.color if on else _shade(tuple(int(c * 0.3) for c in lamp.color), scene.lighting)
-        _disc(img, lamp.center[0], lamp.center[1], lamp.radius, colour, lit=on)
+        dim = (int(lamp.color[0] * 0.3), int(lamp.color[1] * 0.3), int(lamp.color[2] * 0.3))
+        shown: Color = lamp.color if on else _shade(dim, scene.lighting)
+        _disc(img, lamp.center[0], lamp.center[1], lamp.radius, shown, lit=on)
     return img
 
 
@@ -283,7 +286,8 @@ def render_frame(scn: Scenario, t: float) -> ImageArray:
     if amplitude > 0:
         rng = np.random.default_rng([scn.seed, int(round(t * 1e6))])
         img += rng.integers(-amplitude, amplitude + 1, size=img.shape, dtype=np.int8)
-    return np.clip(np.rint(img), 0, 255).astype(np.uint8)
+    frame: ImageArray = np.clip(np.rint(img), 0, 255).astype(np.uint8)
+    return frame
 
 
 def _pink_noise(n: int, rate: int, rms: float, rng: np.random.Generator) -> np.ndarray:
@@ -293,8 +297,9 @@ def _pink_noise(n: int, rate: int, rms: float, rng: np.random.Generator) -> np.n
     spectrum = np.fft.rfft(rng.standard_normal(n))
     freqs = np.fft.rfftfreq(n, 1.0 / rate)
     shape = np.where(freqs >= 40.0, 1.0 / np.sqrt(np.maximum(freqs, 40.0)), 0.0)
-    noise = np.fft.irfft(spectrum * shape, n)
-    return noise * (rms / np.sqrt(np.mean(noise ** 2)))
+    noise: np.ndarray = np.fft.irfft(spectrum * shape, n)
+    scaled: np.ndarray = noise * (rms / np.sqrt(np.mean(noise ** 2)))
+    return scaled
 
 
 def ding(sound: Sound, rate: int) -> np.ndarray:
@@ -306,7 +311,8 @@ def ding(sound: Sound, rate: int) -> np.ndarray:
         if sound.frequency * ratio < rate / 2:
             out += amp * np.exp(-t / (sound.duration * decay)) * np.sin(2 * np.pi * sound.frequency * ratio * t)
     out *= 1.0 - np.exp(-t / 0.002)  # 2 ms attack: a strike, not a click
-    return out * (sound.level / np.max(np.abs(out)))
+    shaped: np.ndarray = out * (sound.level / np.max(np.abs(out)))
+    return shaped
 
 
 def beep(sound: Sound, rate: int) -> np.ndarray:
@@ -367,8 +373,9 @@ def render_audio(scn: Scenario) -> FloatArray:
         end = min(start + len(wave), n)
         if end > start:
             out[start:end] += wave[:end - start]
-    return np.clip(out, -1.0, 1.0).astype(np.float32)
+    audio: FloatArray = np.clip(out, -1.0, 1.0).astype(np.float32)
+    return audio
 
 
 def to_s16le(audio: FloatArray) -> bytes:
-    return np.rint(np.clip(audio, -1.0, 1.0) * 32767.0).astype('<i2').tobytes()
+    return cast(bytes, np.rint(np.clip(audio, -1.0, 1.0) * 32767.0).astype('<i2').tobytes())

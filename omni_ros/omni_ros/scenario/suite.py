@@ -77,7 +77,8 @@ PHRASINGS: dict[Kind, tuple[str, ...]] = {
                     'alert me when the door bell goes', 'ping me if someone rings at the door'),
     Kind.KNOCK: ('tell me when someone knocks on the door', 'let me know if you hear knocking',
                  'alert me if someone is knocking', 'when you hear a knock'),
-    Kind.SPEECH: ('tell me when someone talks', 'let me know if somebody speaks', 'alert me when you hear someone talking',
+    Kind.SPEECH: ('tell me when someone talks', 'let me know if somebody speaks',
+                  'alert me when you hear someone talking',
                   'tell me if you hear a voice'),
 }
 # Floor numbers with their spoken forms (cardinal, ordinal).
@@ -134,7 +135,8 @@ class _Builder:
 
     @property
     def scene(self) -> dict[str, Any]:
-        return self.data['scene']
+        scene: dict[str, Any] = self.data['scene']
+        return scene
 
     def add(self, element: str, item: dict[str, Any]) -> None:
         self.scene.setdefault(element, []).append(item)
@@ -212,7 +214,7 @@ def _display(b: _Builder, column: tuple[int, int], values: list[dict[str, Any]],
 
 
 def _sign(b: _Builder, column: tuple[int, int], text: str, *, y: int | None = None,
-          visible: list[list[float]] | None = None, colors: tuple | None = None) -> dict[str, Any]:
+          visible: list[list[float]] | None = None, colors: tuple[Any, ...] | None = None) -> dict[str, Any]:
     lines = text.count('\n') + 1
     longest = max(len(line) for line in text.split('\n'))
     width = min(column[1] - column[0], max(110, 26 * longest + b.rng.randint(30, 60)))
@@ -350,7 +352,7 @@ def _person_scene(b: _Builder, index: int) -> None:
     at = b.time(3.0, 6.5) if comes else None
     _sign(b, poster_col, rng.choice(('WELCOME', 'SALE', 'CAFE')), y=rng.randint(60, 140))
     _door(b, door_col)
-    if comes:
+    if at is not None:
         _person(b, person_col, [[at, b.duration]])
     b.watch(Kind.PERSON, at)
     _audio_event(b)

@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
 from omni_ros.ingest.audio import StreamResampler
-from omni_ros.backends.base import Backend
+from omni_ros.backends.base import Backend, Reconfigurable
 from omni_ros.errors import OmniError, WatchRejectedError
 from omni_ros.ingest.sync import ChunkSynchronizer
-from omni_ros.data import (BackendOutput, Chunk, Event, EventKind, FloatArray, InterruptMode, LazyFrame, Question,
-                            Speech, StreamSpec, Transcript)
+from omni_ros.data import (AudioBlock, BackendOutput, Chunk, Event, EventKind, FloatArray, InterruptMode, LazyFrame,
+                           Question, Speech, StreamSpec, Transcript)
 from omni_ros.watches.table import WatchState, WatchTable
 
 log = logging.getLogger(__name__)
@@ -56,13 +56,13 @@ class InputCutter:
         self._resampler: StreamResampler | None = None
         self._filter = audio_filter
 
-    def add_audio(self, stamp: float, samples: FloatArray, sample_rate: int) -> None:
+    def add_audio(self, block: AudioBlock) -> None:
         resampler = self._resampler
-        if resampler is None or resampler.src_rate != sample_rate:
-            resampler = self._resampler = StreamResampler(sample_rate, self._target_rate)
+        if resampler is None or resampler.src_rate != block.sample_rate:
+            resampler = self._resampler = StreamResampler(block.sample_rate, self._target_rate)
         # The resampler holds back ~1 ms of look-ahead: its output starts that much earlier.
-        stamp -= resampler.lag_seconds
-        samples = resampler.process(samples)
+        stamp = block.stamp - resampler.lag_seconds
+        samples = resampler.process(block.samples)
         if self._filter is not None and samples.size:
             samples = self._filter(stamp, samples)
         self.sync.add_audio(stamp, samples)
@@ -96,9 +96,10 @@ class Pipeline:
         self.spec = spec
         self.watches = watches
         self._sink = sink
-        self._sync_args = dict(max_latency=max_latency, jump_threshold=jump_threshold,
-                               expect_audio=expect_audio, expect_video=expect_video, audio_filter=audio_filter,
-                               max_audio_block=max_audio_block)
+        self._sync_args: dict[str, Any] = dict(max_latency=max_latency, jump_threshold=jump_threshold,
+                                               expect_audio=expect_audio, expect_video=expect_video,
+                                               audio_filter=audio_filter,
+                                               max_audio_block=max_audio_block)
         self._input = InputCutter(spec, **self._sync_args)
         self._input_lock = threading.Lock()
         self._queue: collections.deque[Chunk] = collections.deque()
@@ -107,6 +108,7 @@ class Pipeline:
         self._questions: dict[str, PendingQuestion] = {}
         self._new_questions: list[Question] = []
         self._interrupts: list[InterruptMode] = []
+        self._new_config: Any = None  # live settings for the backend, handed over by the worker
         self._applied_watch_version = -1
         self._worker: threading.Thread | None = None
         self._running = False
@@ -139,9 +141,9 @@ class Pipeline:
         return self._input.sync
 
     # -- input (any thread) -------------------------------------------------------------------------
-    def add_audio(self, stamp: float, samples: FloatArray, sample_rate: int) -> None:
+    def add_audio(self, block: AudioBlock) -> None:
         with self._input_lock:
-            self._input.add_audio(stamp, samples, sample_rate)
+            self._input.add_audio(block)
 
     def add_frame(self, frame: LazyFrame) -> None:
         with self._input_lock:
@@ -169,6 +171,12 @@ class Pipeline:
         with self._cv:
             self._questions.pop(question_id, None)
 
+    def reconfigure(self, config: Any) -> None:
+        """Hand the backend its new live settings (``reconfigure``) before its next unit."""
+        with self._cv:
+            self._new_config = config
+            self._cv.notify_all()
+
     def interrupt(self, mode: InterruptMode) -> None:
         with self._cv:
             self._interrupts.append(mode)
@@ -192,29 +200,33 @@ class Pipeline:
             self.stats.backlog = len(self._queue)
             self._cv.notify_all()
 
-    def _next(self) -> tuple[Chunk | None, list[Question], list[InterruptMode]]:
+    def _next(self) -> tuple[Chunk | None, list[Question], list[InterruptMode], Any]:
         with self._cv:
-            self._cv.wait_for(lambda: not self._running or self._queue or self._interrupts, timeout=0.2)
+            self._cv.wait_for(lambda: not self._running or self._queue or self._interrupts
+                              or self._new_config is not None, timeout=0.2)
             if not self._running:
-                return None, [], []
+                return None, [], [], None
             chunk = self._queue.popleft() if self._queue else None
             questions, self._new_questions = self._new_questions, []
             interrupts, self._interrupts = self._interrupts, []
+            config, self._new_config = self._new_config, None
             self.stats.backlog = len(self._queue)
             self._busy = chunk is not None
-            return chunk, questions, interrupts
+            return chunk, questions, interrupts, config
 
     def _run(self) -> None:
         while True:
-            chunk, questions, interrupts = self._next()
+            chunk, questions, interrupts, config = self._next()
             if not self._running:
                 return
             try:
+                if config is not None and isinstance(self.backend, Reconfigurable):
+                    self.backend.reconfigure(config)
                 for mode in interrupts:
                     self.backend.interrupt(mode)
                 version = self.watches.version
                 if version != self._applied_watch_version:
-                    self.backend.set_watches(self.watches.watches())
+                    self.backend.set_watches(self.watches.for_backend())
                     self._applied_watch_version = version
                 for question in questions:
                     self.backend.ask(question)

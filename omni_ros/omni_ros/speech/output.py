@@ -17,41 +17,34 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from typing import Any, Mapping
 
 import numpy as np
 
 from omni_ros.ingest.audio import resample
 from omni_ros.errors import ConfigError
-from omni_ros.settings import OptionSpec, resolve
+from omni_ros.settings import check_fields, load, setting
 from omni_ros.data import Speaker, Speech, Transcript
-
-OPTIONS: tuple[OptionSpec, ...] = (
-    OptionSpec('block_seconds', 0.16, 'length of one published speech message in seconds',
-               minimum=0.02, maximum=0.5),
-    OptionSpec('lead', 0.2, 'seconds ahead of its playback time each block is published (the player '
-               'needs it before then; more lead means more queued audio to drop on a barge-in)',
-               minimum=0.0, maximum=2.0),
-    OptionSpec('sample_rate', 0, "rate of the published speech; 0 keeps the backend's (24000 for MiniCPM-o)",
-               minimum=0, maximum=192000),
-)
-
-
-_DEFAULTS = {spec.name: spec.default for spec in OPTIONS}
-
 
 @dataclass(frozen=True)
 class SpeechConfig:
-    block_seconds: float = _DEFAULTS['block_seconds']
-    lead: float = _DEFAULTS['lead']
-    sample_rate: int = _DEFAULTS['sample_rate']
+    block_seconds: float = setting(0.16, 'length of one published speech message in seconds',
+                                   minimum=0.02, maximum=0.5)
+    lead: float = setting(0.2, 'seconds ahead of its playback time each block is published (the player needs it '
+                          'before then; more lead means more queued audio to drop on a barge-in)',
+                          minimum=0.0, maximum=2.0)
+    sample_rate: int = setting(0, "rate of the published speech; 0 keeps the backend's (24000 for MiniCPM-o)",
+                               minimum=0, maximum=192000)
+
+    def __post_init__(self) -> None:
+        check_fields(self)
+        if self.sample_rate and self.sample_rate < 8000:
+            raise ConfigError(f"'sample_rate' {self.sample_rate} Hz is too low for speech: use 0 (the backend's "
+                              'rate) or the loudspeaker\'s rate, e.g. 16000, 24000 or 48000')
 
     @classmethod
-    def from_values(cls, values: dict[str, object]) -> SpeechConfig:
-        v = resolve(OPTIONS, values)
-        if v['sample_rate'] and v['sample_rate'] < 8000:
-            raise ConfigError(f"speech.sample_rate {v['sample_rate']} Hz is too low for speech: use 0 (the "
-                              "backend's rate) or the loudspeaker's rate, e.g. 16000, 24000 or 48000")
-        return cls(**v)
+    def from_values(cls, values: Mapping[str, Any]) -> SpeechConfig:
+        return load(cls, values)
 
 
 @dataclass(frozen=True)

@@ -31,36 +31,10 @@ from omni_ros.ingest.audio import resample
 from omni_ros.speech.echopath import (BLOCK, FLOOR_RISE, SAMPLE_RATE, EchoCanceller, EnergyVad, LeakEstimator,
                                Reference, estimate_delay, follow_floor)
 from omni_ros.errors import ConfigError, ConversionError
-from omni_ros.settings import OptionSpec, resolve
+from omni_ros.settings import check_fields, load, setting
 from omni_ros.data import FloatArray
 
 VAD_FRAME = 512  # samples per VAD decision (silero's step, 32 ms)
-
-OPTIONS: tuple[OptionSpec, ...] = (
-    OptionSpec('strategy', 'aec', "how the robot's own voice is kept out: 'aec' cancels the echo of the "
-               "played speech, 'gate' asks for energy well above the predicted echo while speaking, 'none' "
-               'runs the VAD on the raw microphone', choices=('aec', 'gate', 'none')),
-    OptionSpec('vad', 'silero', "voice detector: 'silero' (onnxruntime) or 'energy' (numpy, tells loud from "
-               'quiet only)', choices=('silero', 'energy')),
-    OptionSpec('threshold', 0.5, 'voice probability that counts as speech while the robot is silent',
-               minimum=0.05, maximum=0.99),
-    OptionSpec('speaking_threshold', 0.4, 'voice probability that counts as a user talking over the robot '
-               '(sensitivity while speaking)', minimum=0.05, maximum=0.99),
-    OptionSpec('min_speech', 0.064, 'seconds of continuous user voice over the robot before a barge-in '
-               '(rounded up to 32 ms VAD frames)', minimum=0.032, maximum=2.0),
-    OptionSpec('hangover', 0.15, 'seconds the speaking state lasts after the echo of the played speech '
-               'has died away', minimum=0.0, maximum=2.0),
-    OptionSpec('max_echo_delay', 0.3, 'longest delay in seconds from a playback stamp to the microphone '
-               'hearing it (audio buffers plus distance)', minimum=0.01, maximum=1.0),
-    OptionSpec('echo_length', 0.128, 'seconds of room echo after the direct sound that the canceller models '
-               '(and the gate expects)', minimum=0.008, maximum=0.256),
-    OptionSpec('echo_margin_db', 12.0, "'aec': while speaking, user voice needs this many dB more energy than "
-               'the echo expected to be left after cancellation', minimum=0.0, maximum=30.0),
-    OptionSpec('gate_margin_db', 9.0, "'gate': while speaking, user voice needs this many dB more energy than "
-               'the echo predicted at the microphone', minimum=0.0, maximum=30.0),
-    OptionSpec('suppression_db', 30.0, 'attenuation in dB of echo left after cancellation, and of the '
-               'robot voice while the echo path is still unknown', minimum=0.0, maximum=80.0),
-)
 
 # Delay estimation: GCC-PHAT over _DELAY_WINDOW seconds, every _DELAY_PERIOD blocks while playing; a
 # peak must stand _MIN_STRENGTH above the mean correlation, and estimates in a row must agree within
@@ -90,30 +64,39 @@ _STAMP_TOLERANCE = 0.02
 _MAX_GAP = 1.0
 
 
-_DEFAULTS = {spec.name: spec.default for spec in OPTIONS}
-
-
 @dataclass(frozen=True)
 class SelfHearingConfig:
-    strategy: str = _DEFAULTS['strategy']
-    vad: str = _DEFAULTS['vad']
-    threshold: float = _DEFAULTS['threshold']
-    speaking_threshold: float = _DEFAULTS['speaking_threshold']
-    min_speech: float = _DEFAULTS['min_speech']
-    hangover: float = _DEFAULTS['hangover']
-    max_echo_delay: float = _DEFAULTS['max_echo_delay']
-    echo_length: float = _DEFAULTS['echo_length']
-    echo_margin_db: float = _DEFAULTS['echo_margin_db']
-    gate_margin_db: float = _DEFAULTS['gate_margin_db']
-    suppression_db: float = _DEFAULTS['suppression_db']
+    strategy: str = setting(
+        'aec', "how the robot's own voice is kept out: 'aec' cancels the echo of the played speech, 'gate' asks "
+        "for energy well above the predicted echo while speaking, 'none' runs the VAD on the raw microphone",
+        choices=('aec', 'gate', 'none'))
+    vad: str = setting('silero', "voice detector: 'silero' (onnxruntime) or 'energy' (numpy, tells loud from "
+                       'quiet only)', choices=('silero', 'energy'))
+    threshold: float = setting(0.5, 'voice probability that counts as speech while the robot is silent',
+                               minimum=0.05, maximum=0.99)
+    speaking_threshold: float = setting(0.4, 'voice probability that counts as a user talking over the robot '
+                                        '(sensitivity while speaking)', minimum=0.05, maximum=0.99)
+    min_speech: float = setting(0.064, 'seconds of continuous user voice over the robot before a barge-in '
+                                '(rounded up to 32 ms VAD frames)', minimum=0.032, maximum=2.0)
+    hangover: float = setting(0.15, 'seconds the speaking state lasts after the echo of the played speech has '
+                              'died away', minimum=0.0, maximum=2.0)
+    max_echo_delay: float = setting(0.3, 'longest delay in seconds from a playback stamp to the microphone hearing '
+                                    'it (audio buffers plus distance)', minimum=0.01, maximum=1.0)
+    echo_length: float = setting(0.128, 'seconds of room echo after the direct sound that the canceller models '
+                                 '(and the gate expects)', minimum=0.008, maximum=0.256)
+    echo_margin_db: float = setting(12.0, "'aec': while speaking, user voice needs this many dB more energy than "
+                                    'the echo expected to be left after cancellation', minimum=0.0, maximum=30.0)
+    gate_margin_db: float = setting(9.0, "'gate': while speaking, user voice needs this many dB more energy than "
+                                    'the echo predicted at the microphone', minimum=0.0, maximum=30.0)
+    suppression_db: float = setting(30.0, 'attenuation in dB of echo left after cancellation, and of the robot '
+                                    'voice while the echo path is still unknown', minimum=0.0, maximum=80.0)
 
     def __post_init__(self) -> None:
-        for spec in OPTIONS:
-            spec.validate(getattr(self, spec.name))
+        check_fields(self)
 
     @classmethod
     def from_values(cls, values: Mapping[str, Any]) -> SelfHearingConfig:
-        return cls(**resolve(OPTIONS, values))
+        return load(cls, values)
 
     @property
     def min_frames(self) -> int:

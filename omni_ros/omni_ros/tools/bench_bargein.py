@@ -127,13 +127,15 @@ class Scene:
 
 def _speaker(x: FloatArray) -> FloatArray:
     """A small loudspeaker driven hard: soft saturation (-25 dB distortion at the robot's level)."""
-    return (np.tanh(2.0 * x) / 2.0).astype(np.float32)
+    out: FloatArray = (np.tanh(2.0 * x) / 2.0).astype(np.float32)
+    return out
 
 
 def _convolve(x: FloatArray, h: FloatArray) -> FloatArray:
     n = x.size + h.size - 1
     size = 1 << int(np.ceil(np.log2(n)))
-    return np.fft.irfft(np.fft.rfft(x, size) * np.fft.rfft(h, size), size)[:n].astype(np.float32)
+    out: FloatArray = np.fft.irfft(np.fft.rfft(x, size) * np.fft.rfft(h, size), size)[:n].astype(np.float32)
+    return out
 
 
 def _speech_level(x: FloatArray) -> float:
@@ -283,8 +285,8 @@ def run(config: SelfHearingConfig, scene: Scene, block: float = 0.02, loopback: 
     only = scene.robot_only.copy()
     for n, stop in cut.items():
         only[stop:scene.robot[n].start + scene.robot[n].samples.size] = False  # the robot fell silent
-    index = [int(round((b.detected - START) * SR)) for b in barge_ins]
-    false = sum(1 for i in index if i < mic.size and only[i])
+    detections = [int(round((b.detected - START) * SR)) for b in barge_ins]
+    false = sum(1 for i in detections if i < mic.size and only[i])
     return Result(
         strategy=config.strategy, barge_ins=barge_ins, false=false, delays=sorted(detected.values()),
         missed=len(scene.trials) - len(detected), robot_minutes=float(only.sum()) / SR / 60.0,

@@ -18,6 +18,7 @@ import os
 import statistics
 import sys
 import time
+from typing import Any
 
 import numpy as np
 
@@ -76,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault('HF_HUB_OFFLINE', '1')  # nothing may be fetched at run time
 
     rss_start, _ = rss_mib()
-    backend = create_backend('cpu', {})
+    backend: Any = create_backend('cpu', {})  # a CpuBackend: its stage timings are read below
     t0 = time.perf_counter()
     backend.setup()
     setup_s = time.perf_counter() - t0

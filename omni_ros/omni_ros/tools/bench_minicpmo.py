@@ -33,8 +33,8 @@ def _double_module() -> Any:
     if not DOUBLE.is_file():
         sys.exit(f'bench_minicpmo: {DOUBLE} not found; run from a source checkout of omni_ros')
     spec = importlib.util.spec_from_file_location('omni_ros_bench_duplex_double', DOUBLE)
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
     spec.loader.exec_module(module)
     return module
 

@@ -24,6 +24,9 @@ Watch list (a scenario's ``expected.watches``, or a YAML file with ``watches:`` 
 ``at`` is seconds from the start of the recording (a scenario's start_time; for a bag without one, the
 first chunk's start); null means the condition never happens.
 
+Alerts pass through a watch table as in the node (``watches.policy``: the node's default cooldown of
+5 s, one-shot watches end at their first alert), so the figures are what a SetWatch client would get.
+
 Matching: an alert stamped in [at - 1.0, at + window] is a true positive (the first one; later ones in
 that span are duplicates, counted separately and not as false alarms); every other alert is a false
 positive; a watch with ``at`` set and no true positive is a miss. Latency = the true positive's event
@@ -35,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
+import functools
 import json
 import math
 import os
@@ -46,15 +50,16 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 
+from omni_ros.data import AudioBlock, Chunk, EventKind, LazyFrame, StreamSpec, Watch
+from omni_ros.errors import ConfigError, ConversionError, OmniError
 from omni_ros.ingest import audio as audio_codec
 from omni_ros.ingest import imaging
-from omni_ros.ros import mapping
-from omni_ros.errors import ConfigError, ConversionError, OmniError
-from omni_ros.session.pipeline import InputCutter
 from omni_ros.tools import instruction_eval
 from omni_ros.scenario.model import ExpectedWatch, Scenario
 from omni_ros.scenario.suite import SUITE_SEED, Floors
-from omni_ros.data import Chunk, EventKind, LazyFrame, StreamSpec, Watch
+from omni_ros.session.pipeline import InputCutter
+from omni_ros.watches.policy import DEFAULT_COOLDOWN
+from omni_ros.watches.table import WatchTable
 
 EARLY_SLACK = 1.0  # an alert up to this many seconds before `at` still counts (its chunk may start earlier)
 
@@ -102,14 +107,14 @@ def match_alerts(expected: ExpectedWatch, alert_times: Iterable[float], scenario
     """Classify ``alert_times`` (seconds from the start) against one expected watch."""
     result = WatchResult(expected.id, expected.modality.value, expected.at, expected.window, expected.kind, scenario)
     result.alerts = sorted(float(t) for t in alert_times)
+    at = expected.at
     for t in result.alerts:
-        inside = expected.at is not None and expected.at - EARLY_SLACK <= t <= expected.at + expected.window
-        if not inside:
+        if at is None or not at - EARLY_SLACK <= t <= at + expected.window:
             result.false_positives += 1
             result.false_alarm_times.append(t)
         elif result.true_positives == 0:
             result.true_positives = 1
-            result.latency = t - expected.at
+            result.latency = t - at
         else:
             result.duplicates += 1
     if expected.at is not None and result.true_positives == 0:
@@ -182,8 +187,7 @@ def load_watch_list(path: str | Path) -> tuple[ExpectedWatch, ...]:
     """Expected watches from a YAML file: ``watches:`` at the top level or under ``expected:``."""
     import yaml
 
-    from omni_ros.scenario._schema import Section
-    from omni_ros.scenario.model import _expected
+    from omni_ros.scenario.model import parse_expected
 
     path = Path(path)
     try:
@@ -194,16 +198,19 @@ def load_watch_list(path: str | Path) -> tuple[ExpectedWatch, ...]:
         data = data['expected']
     if isinstance(data, dict):
         data = {'watches': data.get('watches')}
-    watches = _expected(Section(data, path.name), math.inf).watches
+    watches = parse_expected(data, path.name).watches
     if not watches:
         raise ConfigError(f'{path.name}: no watches; list them under "watches:"')
     return watches
 
 
 # -- input: bag or scenario --------------------------------------------------------------------------
-# Items are ('audio', stamp, samples, rate) or ('frame', LazyFrame), in arrival order.
+# Items are microphone blocks and camera frames, in arrival order.
 
-def _bag_items(path: Path, audio_topic: str | None, image_topic: str | None) -> tuple[Iterator[tuple], float]:
+Item = AudioBlock | LazyFrame
+
+
+def _bag_items(path: Path, audio_topic: str | None, image_topic: str | None) -> tuple[Iterator[Item], float]:
     from rosbags.rosbag2 import Reader
 
     from omni_ros.scenario import bagtypes
@@ -232,24 +239,24 @@ def _bag_items(path: Path, audio_topic: str | None, image_topic: str | None) -> 
     conns = [c for c in reader.connections if c.topic in (atopic, itopic)]
     duration = max(0.0, (reader.end_time - reader.start_time) * 1e-9)
 
-    def items() -> Iterator[tuple]:
+    def items() -> Iterator[Item]:
         try:
             for conn, _, raw in reader.messages(connections=conns):
                 raw = bytes(raw)
                 if conn.msgtype == bagtypes.AUDIO_CHUNK:
-                    # rosbags' message has the AudioChunk fields, so the node's mapping reads it as is.
-                    speech = mapping.msg_to_speech(store.deserialize_cdr(raw, conn.msgtype))
-                    yield ('audio', speech.stamp, speech.samples, speech.sample_rate)
-                else:
-                    yield ('frame', mapping.serialized_image_to_frame(
-                        raw, conn.msgtype == bagtypes.COMPRESSED_IMAGE, max_pixels=imaging.DEFAULT_MAX_PIXELS))
+                    msg: Any = store.deserialize_cdr(raw, conn.msgtype)  # rosbags' AudioChunk: the same fields
+                    stamp = msg.header.stamp.sec + msg.header.stamp.nanosec / 1e9
+                    yield audio_codec.decode_block(stamp, msg.encoding, msg.sample_rate, msg.channels, bytes(msg.data))
+                else:  # the node's own path: the header stamp now, pixels if a unit uses the frame
+                    yield imaging.serialized_frame(raw, conn.msgtype == bagtypes.COMPRESSED_IMAGE,
+                                                   max_pixels=imaging.DEFAULT_MAX_PIXELS)
         finally:
             reader.close()
 
     return items(), duration
 
 
-def _scenario_items(scn: Scenario) -> Iterator[tuple]:
+def _scenario_items(scn: Scenario) -> Iterator[Item]:
     """The scenario rendered directly, in the bag's message order (audio S16LE round trip included)."""
     from omni_ros.scenario.render import render_audio, render_frame, to_s16le
 
@@ -257,27 +264,28 @@ def _scenario_items(scn: Scenario) -> Iterator[tuple]:
     pcm = to_s16le(render_audio(scn))
     block = scn.audio.block_samples
     n = len(pcm) // 2
-    timeline = [(i / rate, 0, i) for i in range(0, n, block)]
+    timeline: list[tuple[float, int, float]] = [(i / rate, 0, i) for i in range(0, n, block)]
     timeline += [(t, 1, t) for t in scn.camera.frame_times(scn.duration)]
     timeline.sort(key=lambda item: (item[0], item[1]))
     for t, kind, where in timeline:
         stamp = scn.stamp_ns(t) * 1e-9
         if kind == 0:
-            data = pcm[where * 2:min(where + block, n) * 2]
-            yield ('audio', stamp, audio_codec.decode_audio('S16LE', rate, 1, data), rate)
+            first = int(where)  # a sample index for audio
+            data = pcm[first * 2:min(first + block, n) * 2]
+            yield audio_codec.decode_block(stamp, 'S16LE', rate, 1, data)
         else:
-            yield ('frame', LazyFrame(stamp=stamp, decode=lambda t=where: render_frame(scn, t)))
+            yield LazyFrame(stamp=stamp, decode=functools.partial(render_frame, scn, where))
 
 
-def _chunks(items: Iterable[tuple], spec: StreamSpec) -> Iterator[Chunk]:
+def _chunks(items: Iterable[Item], spec: StreamSpec) -> Iterator[Chunk]:
     """Chunks cut as the node's pipeline cuts them: resample to the backend's rate, then synchronize."""
     cutter = InputCutter(spec)
     for item in items:
         try:
-            if item[0] == 'audio':
-                cutter.add_audio(*item[1:])
+            if isinstance(item, AudioBlock):
+                cutter.add_audio(item)
             else:
-                cutter.sync.add_frame(item[1])
+                cutter.sync.add_frame(item)
         except ConversionError as exc:
             print(f'omni_eval: input dropped: {exc}', file=sys.stderr)
             continue
@@ -296,11 +304,16 @@ class RunResult:
 
 
 def run_backend(backend: Any, chunks: Iterable[Chunk], watches: Sequence[ExpectedWatch], origin: float | None, *,
-                one_shot: bool = False, progress: Callable[[Chunk], None] | None = None) -> RunResult:
-    """Feed ``chunks`` to a set-up backend with every watch active; collect alert times."""
-    active = [Watch(watch_id=w.id, instruction=w.instruction, continuous=not one_shot) for w in watches]
+                one_shot: bool = False, progress: Callable[[Chunk], None] | None = None,
+                default_cooldown: float = DEFAULT_COOLDOWN) -> RunResult:
+    """Feed ``chunks`` to a set-up backend with every watch active; collect alert times.
+
+    Alerts go through a watch table as in the node, so cooldowns and one-shot endings are the node's."""
+    table = WatchTable(default_cooldown)
+    for w in watches:
+        table.add(Watch(watch_id=w.id, instruction=w.instruction, continuous=not one_shot))
     backend.start_session()
-    backend.set_watches(active)
+    told = -1  # the table version the backend knows
     alerts: dict[str, list[float]] = {w.id: [] for w in watches}
     count, first, last = 0, None, None
     t0 = time.perf_counter()
@@ -311,21 +324,19 @@ def run_backend(backend: Any, chunks: Iterable[Chunk], watches: Sequence[Expecte
             first = chunk.start if first is None else first
             last = chunk.end
             count += 1
+            if table.version != told:  # the node tells the backend of every change before the next unit
+                told = table.version
+                backend.set_watches(table.for_backend())
             out = backend.feed(chunk)
-            ended = []
             for event in out.events:
-                if event.kind is EventKind.ALERT and event.watch_id in alerts:
+                if event.kind is EventKind.ALERT and event.watch_id in alerts and table.route(event) is not None:
                     alerts[event.watch_id].append(event.stamp - origin)
-                    if one_shot:
-                        ended.append(event.watch_id)
-            if ended:  # the node ends a one-shot goal at its first alert
-                active = [w for w in active if w.watch_id not in ended]
-                backend.set_watches(active)
             if progress is not None:
                 progress(chunk)
     finally:
         backend.stop_session()
-    return RunResult(alerts, count, (last - first) if count else 0.0, time.perf_counter() - t0)
+    stream = last - first if first is not None and last is not None else 0.0
+    return RunResult(alerts, count, stream, time.perf_counter() - t0)
 
 
 # -- output ------------------------------------------------------------------------------------------
@@ -514,8 +525,13 @@ def _run(args: argparse.Namespace) -> int:
     backend = _backend(args)
     spec = backend.stream_spec()
     origin = scn.start_time if scn is not None else None
-    if is_bag or args.via_bag:
-        bag = source if is_bag else cached_bag(scn)
+    if is_bag:
+        items, duration = _bag_items(source, args.audio_topic, args.image_topic)
+        label = str(source)
+    elif scn is None:
+        raise ConfigError(f'{source} is neither a bag folder nor a scenario')
+    elif args.via_bag:
+        bag = cached_bag(scn)
         items, duration = _bag_items(bag, args.audio_topic, args.image_topic)
         label = str(bag)
     else:

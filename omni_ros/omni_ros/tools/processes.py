@@ -54,7 +54,7 @@ class RosProcess:
     """A child process whose combined output goes to a log file (read it when something fails)."""
 
     name: str
-    popen: subprocess.Popen
+    popen: subprocess.Popen[bytes]
     log_path: Path
     _log: Any = field(repr=False, default=None)
 

@@ -2,17 +2,19 @@
 
 Shared by the ROS action servers (which add and remove watches and wait for their events) and the
 backend worker (which feeds the backend and routes its events); every method takes the lock.
-Cooldowns are measured on the input clock (event stamps); goal timeouts are the node's business.
+Cooldowns and one-shot ending follow ``watches.policy``; goal timeouts are the node's business.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from dataclasses import dataclass, field
 from typing import Callable
 
-from omni_ros.errors import WatchRejectedError
 from omni_ros.data import Event, EventKind, Watch, WatchSource
+from omni_ros.errors import WatchRejectedError
+from omni_ros.watches import policy
 
 MAX_INSTRUCTION_CHARS = 500
 
@@ -83,6 +85,35 @@ class WatchTable:
         with self._lock:
             return [s.watch for s in self._states.values()]
 
+    def for_backend(self) -> list[Watch]:
+        """The active watches as a backend gets them: each with the cooldown that applies to it."""
+        with self._lock:
+            return [policy.resolved(s.watch, self.default_cooldown) for s in self._states.values()]
+
+    def set_default_cooldown(self, seconds: float) -> None:
+        """A new default cooldown (a live parameter change): backends are told with the watches."""
+        with self._lock:
+            self.default_cooldown = seconds
+            self._version += 1
+
+    def replace_standing(self, watches: list[Watch]) -> None:
+        """Make the PARAMETER watches exactly ``watches`` (by instruction): unchanged ones keep their
+        id and trigger count, removed ones end, new ones are added with an id not in use."""
+        with self._lock:
+            wanted = {w.instruction: w for w in watches}
+            current = {s.watch.instruction: i for i, s in self._states.items()
+                       if s.watch.source is WatchSource.PARAMETER}
+            for instruction, watch_id in current.items():
+                if instruction not in wanted:
+                    self.remove(watch_id, 'removed from standing_watches')
+            n = 0
+            for instruction, watch in wanted.items():
+                if instruction in current:
+                    continue
+                while f'standing-{n}' in self._states:
+                    n += 1
+                self.add(dataclasses.replace(watch, watch_id=f'standing-{n}'))
+
     def snapshot(self) -> list[tuple[Watch, int]]:
         """(watch, trigger count) for every active watch, for listing."""
         with self._lock:
@@ -103,15 +134,13 @@ class WatchTable:
             state = self._states.get(event.watch_id)
             if state is None:
                 return None
-            cooldown = state.watch.cooldown or self.default_cooldown
-            if state.last_trigger is not None and event.stamp - state.last_trigger < cooldown:
-                # A looping bag moves the input clock backwards: that resets the cooldown.
-                if event.stamp >= state.last_trigger:
-                    return None
+            cooldown = policy.effective_cooldown(state.watch, self.default_cooldown)
+            if not policy.cooldown_allows(state.last_trigger, event.stamp, cooldown):
+                return None
             state.triggers += 1
             state.last_trigger = event.stamp
             state.events.append(event)
-            if not state.watch.continuous:
+            if policy.ends_watch(state.watch, event):
                 del self._states[event.watch_id]
                 self._version += 1
                 self._finish(state, 'triggered')

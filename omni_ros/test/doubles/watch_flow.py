@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Protocol
 
-from conftest import wait_for
+from support import future_result, wait_for
 
 from omni_ros import scenario
 from omni_ros.ros import mapping
@@ -87,13 +87,6 @@ def start_node(env: dict[str, str], log_dir: Path, backend: str, backend_params:
                                 remaps={'image': crossing.camera.topic, 'audio': crossing.audio.topic})
 
 
-def _result(future: Any, timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while not future.done() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    return future.result() if future.done() else None
-
-
 def _send_when_active(client: Any, instruction: str, feedback: Callable, node: processes.RosProcess,
                       timeout: float) -> Any:
     from omni_ros_interfaces.action import SetWatch
@@ -106,7 +99,7 @@ def _send_when_active(client: Any, instruction: str, feedback: Callable, node: p
     while True:
         assert node.running(), f'omni_node exited:\n{node.output()}'
         future = client.send_goal_async(goal, feedback_callback=feedback)
-        handle = wait_for(lambda: future.done() and future.result(), max(10.0, deadline - time.monotonic()),
+        handle = wait_for(lambda f=future: f.done() and f.result(), max(10.0, deadline - time.monotonic()),
                           f'the goal response for {instruction!r} (is omni_node up?)')
         if handle.accepted:
             return handle
@@ -173,7 +166,7 @@ def _run(ros_client: Any, node: processes.RosProcess, view: ModelView, log_dir: 
     assert accepted == {ding_id: DING, green_id: GREEN}
 
     def listed() -> set[str]:
-        response = _result(lister.call_async(ListWatches.Request()))
+        response = future_result(lister.call_async(ListWatches.Request()))
         return {w.watch_id for w in response.watches} if response is not None else set()
 
     wait_for(lambda: {ding_id, green_id} <= listed(), 10, 'both watches in list_watches')
@@ -202,8 +195,8 @@ def _run(ros_client: Any, node: processes.RosProcess, view: ModelView, log_dir: 
         assert ding_fb == [], 'the green alert reached the ding goal'
 
         # 3. Cancel: re-prepared without the green watch, ding keeps its tag, the alert carried as summary.
-        _result(green.cancel_goal_async())
-        res = wait_for(lambda: _result(green.get_result_async()), 10, 'the canceled green result').result
+        future_result(green.cancel_goal_async())
+        res = wait_for(lambda: future_result(green.get_result_async()), 10, 'the canceled green result').result
         assert res.code == SetWatch.Result.CODE_CANCELED and res.watch_id == green_id
         assert [mapping.msg_to_event(e) for e in res.events] == [alert]
         after = wait_for(lambda: _prompt_index(view, both + 1, lambda p: GREEN not in p), 15,
@@ -221,8 +214,8 @@ def _run(ros_client: Any, node: processes.RosProcess, view: ModelView, log_dir: 
         assert len(green_fb) == 1
 
         # 5. Cancel the last watch: re-prepared with no watch at all.
-        _result(ding.cancel_goal_async())
-        res = wait_for(lambda: _result(ding.get_result_async()), 10, 'the canceled ding result').result
+        future_result(ding.cancel_goal_async())
+        res = wait_for(lambda: future_result(ding.get_result_async()), 10, 'the canceled ding result').result
         assert res.code == SetWatch.Result.CODE_CANCELED
         assert [mapping.msg_to_event(e) for e in res.events] == [ding_alert]
         wait_for(lambda: _prompt_index(view, after + 1, lambda p: not watch_tags(p) and DING not in p), 15,

@@ -39,6 +39,7 @@ from omni_ros.backends.cpu.vad import FRAME, SileroVad
 from omni_ros.backends.speaking import SpeechQueue
 from omni_ros.errors import BackendError, WatchRejectedError
 from omni_ros.settings import resolve
+from omni_ros.watches import policy
 from omni_ros.data import (
     BackendOutput, Chunk, Event, EventKind, InterruptMode, Modality, Question, Speaker, StreamSpec,
     Transcript, Watch, WatchSource)
@@ -182,7 +183,8 @@ class CpuBackend:
         trackers: dict[str, WatchTracker] = {}
         for watch in watches:
             old = self._trackers.get(watch.watch_id)
-            cooldown = watch.cooldown if watch.cooldown > 0 else self.options['default_cooldown']
+            # The node resolved the cooldown (watches.policy); the option is the fallback when used alone.
+            cooldown = policy.effective_cooldown(watch, self.options['default_cooldown'])
             if watch.watch_id not in parsed and old is not None:
                 old.watch, old.cooldown = watch, cooldown  # keep the edge state of an unchanged watch
                 trackers[watch.watch_id] = old

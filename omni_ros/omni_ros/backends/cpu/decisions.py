@@ -7,8 +7,9 @@ Semantics:
 - A new watch whose condition is already true on its first observation alerts at once when
   ``alert_if_already_true`` (default): someone asking "tell me when the light is green" while it is green
   wants to hear it now. Otherwise it waits for the condition to go false and rise again.
-- Cooldown: a rising edge within ``cooldown`` seconds of this watch's previous alert is swallowed (the
-  state still follows the condition, so the next alert needs a new edge after the cooldown).
+- Cooldown (the rule of ``omni_ros.watches.policy``, with the cooldown the node resolved for the watch):
+  a rising edge within ``cooldown`` seconds of this watch's previous alert is swallowed (the state
+  still follows the condition, so the next alert needs a new edge after the cooldown).
 - Chunks where the condition was not observed (no frame, perception skipped) change nothing.
 - One-shot versus continuous is the node's business: every trigger is reported.
 """
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 
 from omni_ros.backends.cpu.conditions import Condition, Observation, Perceptions
 from omni_ros.data import Watch
+from omni_ros.watches import policy
 
 
 @dataclass
@@ -52,7 +54,7 @@ class WatchTracker:
                 self.active = True
                 if first and not self.alert_if_already_true:
                     return None
-                if perceptions.stamp < self.last_alert + self.cooldown:
+                if not policy.cooldown_allows(self.last_alert, perceptions.stamp, self.cooldown):
                     return None
                 self.last_alert = perceptions.stamp
                 return obs
