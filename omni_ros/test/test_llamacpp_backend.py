@@ -69,7 +69,8 @@ def test_init_prompt_alert_speech_and_cancel(make, server, tmp_path):
     assert len(speech) == 2 and all(s.sample_rate == 24000 and s.samples.size == 24000 for s in speech)
     # cnt 0 set the system prompt up with the server's default voice; units count from 1, each one decoded.
     prefills = [r[1] for r in server.requests if r[0].endswith('prefill')]
-    assert [(p['cnt'], bool(p['audio_path_prefix'])) for p in prefills] == [(0, False)] + [(i, True) for i in range(1, 6)]
+    expected = [(0, False)] + [(i, True) for i in range(1, 6)]
+    assert [(p['cnt'], bool(p['audio_path_prefix'])) for p in prefills] == expected
     assert server.voices == ['']
     assert [a.size for a in server.received_audio] == [16560, 16000, 16000, 16000, 16000]
     assert len(server.received_frames) == 5  # the first unit's frame too

@@ -280,7 +280,6 @@ def test_a_session_with_watches_barge_in_break_reset_and_shutdown(llama_server, 
     assert server.running() and server.healthy()
 
 
-@pytest.mark.dds
 def test_omni_node_against_the_real_server(llama_server, tiny_gguf, ros_client, crossing, crossing_bag,  # noqa: F811
                                            log_dir, tmp_path) -> None:
     """omni_node in another process, backend llamacpp_omni, on the real server: it configures, refuses a watch

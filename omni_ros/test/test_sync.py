@@ -597,8 +597,9 @@ def delivered_at_end(t0: float, seconds: float, block_seconds: float, clock_step
     with the node clock polled every ``clock_step`` in between (real-time order of arrival)."""
     block = round(block_seconds * R)
     events: list[Event] = []
-    for first, stamp, samples in ((s, t0 + s / R, ramp(s, min(block, round(seconds * R) - s)))
-                                  for s in range(0, round(seconds * R), block)):
+    total = round(seconds * R)
+    for first in range(0, total, block):
+        stamp, samples = t0 + first / R, ramp(first, min(block, total - first))
         events.append((stamp + samples.size / R, 'a-at', (stamp, samples)))
     events += [(t, 'now', None) for t, _, _ in clock_events(t0, seconds + 2.0, clock_step)]
     return sorted(events, key=lambda e: (e[0], e[1] != 'a-at'))
