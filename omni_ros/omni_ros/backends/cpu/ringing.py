@@ -1,0 +1,127 @@
+"""A telephone ringing, by its ringer's trill and ring cadence.
+
+A ringer trills: an electronic one switches between two tones 15-30 times a second, a bell ringer's
+hammer strikes its gongs as fast, so each tone's loudness swings at that rate. Speech (syllables, 3-8 a
+second), beeps and alarm patterns (at most 10 pulses a second) and bells (one strike, then a decay) do
+not. Every 96 ms the last 0.32 s of each strong tonal frequency is checked for that swing; a phone is
+named once trills cover 0.6 s of the last 1.5 s (one North American ring is 2 s, a British double
+ring two 0.4 s bursts), and the bursts that follow within a ring cadence's pause (up to 6 s) are the
+same ringing. Music ringtones have no trill and are not recognised.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from omni_ros.backends.cpu.conditions import SoundEvent
+from omni_ros.backends.cpu.tonal import BIN_HZ, DT, LO, Claim, ToneStream
+
+_WINDOW = 40  # frames analysed (0.32 s: six cycles of a 20 Hz trill)
+_STEP = 12  # frames between analyses
+_TRILL_HZ = (14.0, 35.0)
+_MIN_SHARE = 0.5  # of the loudness variation that is at one trill rate
+_MIN_DEPTH_DB = 3.0
+_MIN_LEVEL_DB = 8.0
+_TONAL_DB = 6.0  # mean level above the floor of a frequency worth checking
+_NEEDED = 0.6  # seconds of trill within the last _LOOKBACK
+_LOOKBACK = 1.5
+_CLAIMED = 0.4  # seconds of trill in a run before its tones are claimed
+_SAME_RATE_HZ = 3.5
+_SAME_RINGING = 6.5  # a ring cadence's longest pause, and some
+
+
+class RingDetector:
+    def __init__(self) -> None:
+        self._taper = np.hanning(_WINDOW)
+        self._rates = np.fft.rfftfreq(_WINDOW, DT)
+        self._band = np.flatnonzero((self._rates >= _TRILL_HZ[0]) & (self._rates <= _TRILL_HZ[1]))
+        self.reset()
+
+    def reset(self) -> None:
+        self._analysed = -1  # last frame number an analysis ended on
+        # start, end, low Hz, high Hz, level, trill rate, whether it is one of a run (then claimed)
+        self._spans: list[tuple[float, float, float, float, float, float, bool]] = []
+        self._ringing_until = -math.inf
+        self._ringing_from = -math.inf
+
+    def claims(self) -> list[Claim]:
+        """Where trills were heard (named a phone or not yet): no tone there is a beep or a bell (a
+        ringer's harmonics and switching clicks make tones of their own at other pitches)."""
+        claims = [Claim(s - 0.4, e + 0.4, 0.0, math.inf) for s, e, *_, sure in self._spans if sure]
+        if self._ringing_until > -math.inf:  # and the rest of a ringing, pauses included
+            claims.append(Claim(self._ringing_from, self._ringing_until + _SAME_RINGING, 0.0, math.inf))
+        return claims
+
+    def update(self, stream: ToneStream) -> list[SoundEvent]:
+        events: list[SoundEvent] = []
+        last = stream.frames - 1
+        first = max(self._analysed + 1, last - len(stream.power) + _WINDOW)
+        for frame in range(first, last + 1):
+            if frame % _STEP != _STEP - 1:
+                continue
+            found = self._trill(stream, frame)
+            if found is None:
+                continue
+            # One window that swings at a trill rate may be chance (noise, a rough tone); a run of them
+            # at one rate is a trill, and only a run is claimed.
+            self._spans.append(found + (False,))
+            coverage = self._coverage(self._spans[-1])
+            span = self._spans[-1] = found + (coverage >= _CLAIMED,)
+            if span[0] <= self._ringing_until + _SAME_RINGING:
+                self._ringing_until = max(self._ringing_until, span[1])  # the same phone still ringing
+                continue
+            if coverage >= _NEEDED:
+                start = min(s[0] for s in self._spans if s[1] >= span[1] - _LOOKBACK)
+                self._ringing_from, self._ringing_until = start, span[1]
+                events.append(SoundEvent('phone', start, min(1.0, 0.6 + span[4] / 100), (span[2] + span[3]) / 2))
+        self._analysed = max(self._analysed, last)
+        now = stream.time(last)
+        self._spans = [s for s in self._spans if s[1] > now - 4.0]
+        return events
+
+    def _coverage(self, latest: tuple) -> float:
+        """Seconds of the last _LOOKBACK covered by trills at the rate of the ``latest`` (a ringer trills
+        at one rate; speech that happens to swing fast changes its rate from one window to the next)."""
+        covered = 0.0
+        edge = latest[1] - _LOOKBACK
+        for start, end, *_ in sorted(s for s in self._spans if abs(s[5] - latest[5]) <= _SAME_RATE_HZ):
+            start = max(start, edge)
+            if end > start:
+                covered += end - start
+                edge = end
+        return covered
+
+    def _trill(self, stream: ToneStream, frame: int) -> tuple[float, float, float, float, float, float] | None:
+        """(start, end, low Hz, high Hz, level, rate) when the window ending at ``frame`` trills."""
+        window = stream.rows(frame - _WINDOW + 1, frame)
+        mean = window.mean(axis=0)
+        # Tonal: a peak standing well above the spectrum around it (a rough, noisy sound swings too).
+        around = np.median(np.lib.stride_tricks.sliding_window_view(np.pad(mean, 6, mode='edge'), 13), axis=1)
+        local = (mean >= np.roll(mean, 1)) & (mean >= np.roll(mean, -1)) & (mean >= _MIN_LEVEL_DB) \
+            & (mean - around >= _TONAL_DB)
+        local[:1] = local[-1:] = False
+        candidates = np.flatnonzero(local)
+        candidates = candidates[np.argsort(mean[candidates])[-4:]]
+        trilling: list[int] = []
+        rates: list[float] = []
+        for b in candidates:
+            x = np.clip(window[:, b], 0.0, None)
+            if x.std() < _MIN_DEPTH_DB:
+                continue
+            x = x - np.polyval(np.polyfit(np.arange(_WINDOW), x, 1), np.arange(_WINDOW))
+            spectrum = np.abs(np.fft.rfft(x * self._taper)) ** 2
+            total = spectrum[1:].sum()
+            if total <= 0:
+                continue
+            k = int(self._band[np.argmax(spectrum[self._band])])
+            if spectrum[k - 1:k + 2].sum() >= _MIN_SHARE * total:
+                trilling.append(b)
+                rates.append(self._rates[k])
+        if not trilling:
+            return None
+        freqs = [(b + LO) * BIN_HZ for b in trilling]
+        return (stream.time(frame - _WINDOW + 1) - DT / 2, stream.time(frame) + DT / 2,
+                min(freqs) - 2 * BIN_HZ, max(freqs) + 2 * BIN_HZ, float(max(mean[b] for b in trilling)),
+                float(np.median(rates)))
