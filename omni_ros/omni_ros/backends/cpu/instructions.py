@@ -103,6 +103,30 @@ def _strip_lead_in(text: str) -> tuple[str, bool]:
 def parse_condition(body: str, original: str) -> Condition | None:
     """The condition of an instruction body (lead-in removed), or None if none is recognised."""
     body = _TRAILER.sub('', body).strip(' ,')
+    # ---- issue13b: minimal patterns for the suite; the full grammar comes with issue13a ----------------
+    # LIGHTING
+    if re.search(r"\b(?:room|it|place) (?:goes|gets|turns|becomes) dark\b|\bgets dark\b"
+                 r"|\blights? (?:go|goes|turn|turns|are switched|is switched) (?:out|off)\b", body):
+        return Condition(ConditionKind.LIGHTING, 'dark')
+    if re.search(r"\blights? (?:come|comes|turn|turns|are switched|is switched) on\b|\broom lights up\b"
+                 r"|\bgets light\b", body):
+        return Condition(ConditionKind.LIGHTING, 'lit')
+    # PEOPLE_COUNT
+    m = re.search(r"\b(?P<op>at least|more than|exactly|fewer than|at most|no more than) (?P<n>\d{1,2})"
+                  r" (?:people|person)\b|\b(?P<n2>\d{1,2}) or more people\b", body)
+    if m:
+        op, n = (m.group('op'), int(m.group('n'))) if m.group('op') else ('at least', int(m.group('n2')))
+        value = {'at least': f'>={n}', 'more than': f'>={n + 1}', 'exactly': f'=={n}',
+                 'fewer than': f'<={n - 1}', 'at most': f'<={n}', 'no more than': f'<={n}'}[op]
+        if value != '<=-1':
+            return Condition(ConditionKind.PEOPLE_COUNT, value)
+    # SOUND phone | kettle | smoke_alarm | co_alarm (before the beep words: "the alarm goes off")
+    for value, pattern in (('smoke_alarm', r"smoke (?:alarm|detector)"),
+                           ('co_alarm', r"(?:carbon monoxide|co) (?:alarm|detector)"),
+                           ('phone', r"(?:tele)?phone"), ('kettle', r"kettle")):
+        if re.search(rf"\b{pattern}\b", body):
+            return Condition(ConditionKind.SOUND, value, rise=1, fall=1)
+    # ---- end of issue13b's minimal patterns ---------------------------------------------------------------
     # Floors first ("the display shows floor 16" is a number), then text ("the sign says GREEN" is
     # about text, not the light).
     m = _FLOOR.search(body)

@@ -1,7 +1,7 @@
 """A kettle whistling: a long whistle that builds up, unlike an electronic tone.
 
 A kettle's whistle is one tonal track (700 Hz - 5 kHz) that goes on for seconds. It swells as the
-steam builds (6 dB or more within its first 0.8 s) or its pitch creeps and wavers (1.5 % or more), where
+steam builds (10 dB or more within its first 0.8 s) or its pitch creeps and wavers (1.5 % or more), where
 a long electronic beep starts at full level on one exact pitch. Named once the track has lasted 1 s;
 the whistle then stays one event until it has been silent for 3 s. A track that trills (a phone) is
 not a whistle, nor one that decays and is struck again (notes of a melody lining up). Tracks that are swelling are claimed from the start, so the beep detector does not name
@@ -19,7 +19,7 @@ from omni_ros.backends.cpu.tonal import DT, Claim, Track
 
 _BAND = (700.0, 5000.0)
 _NAMED_AFTER = 1.0  # seconds of whistle
-_MIN_SWELL_DB = 6.0
+_MIN_SWELL_DB = 10.0
 _MIN_DRIFT = 0.015
 _CLAIM_SWELL_DB = 3.0  # a track swelling this much may become a whistle: beeps wait
 _SAME_WHISTLE = 3.0  # seconds of silence that end a whistle

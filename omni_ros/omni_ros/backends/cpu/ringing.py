@@ -22,7 +22,7 @@ _WINDOW = 40  # frames analysed (0.32 s: six cycles of a 20 Hz trill)
 _STEP = 12  # frames between analyses
 _TRILL_HZ = (14.0, 35.0)
 _MIN_SHARE = 0.5  # of the loudness variation that is at one trill rate
-_MIN_DEPTH_DB = 3.0
+_MIN_DEPTH_DB = 1.5  # dB standard deviation around the trend
 _MIN_LEVEL_DB = 8.0
 _TONAL_DB = 6.0  # mean level above the floor of a frequency worth checking
 _NEEDED = 0.6  # seconds of trill within the last _LOOKBACK
@@ -46,12 +46,19 @@ class RingDetector:
         self._ringing_until = -math.inf
         self._ringing_from = -math.inf
 
+    def trills(self) -> list[Claim]:
+        """Where runs of trill were heard (named a phone or not yet)."""
+        return [Claim(s, e, 0.0, math.inf) for s, e, *_, sure in self._spans if sure]
+
     def claims(self) -> list[Claim]:
-        """Where trills were heard (named a phone or not yet): no tone there is a beep or a bell (a
-        ringer's harmonics and switching clicks make tones of their own at other pitches)."""
-        claims = [Claim(s - 0.4, e + 0.4, 0.0, math.inf) for s, e, *_, sure in self._spans if sure]
-        if self._ringing_until > -math.inf:  # and the rest of a ringing, pauses included
-            claims.append(Claim(self._ringing_from, self._ringing_until + _SAME_RINGING, 0.0, math.inf))
+        """Where no tone is a beep or a bell: around runs of trill, and while a phone rings around every
+        trilling window (a ringer's harmonics and switching clicks make tones of their own at other
+        pitches; the next burst is claimed from its first window)."""
+        ringing = self._ringing_until > -math.inf
+        claims = [Claim(s - 0.4, e + 0.4, 0.0, math.inf) for s, e, *_, sure in self._spans
+                  if sure or (ringing and s <= self._ringing_until + _SAME_RINGING)]
+        if ringing:
+            claims.append(Claim(self._ringing_from, self._ringing_until + 0.4, 0.0, math.inf))
         return claims
 
     def update(self, stream: ToneStream) -> list[SoundEvent]:
@@ -108,9 +115,10 @@ class RingDetector:
         rates: list[float] = []
         for b in candidates:
             x = np.clip(window[:, b], 0.0, None)
+            # The swing around the trend (a decaying bell is no trill, however regular its ripple).
+            x = x - np.polyval(np.polyfit(np.arange(_WINDOW), x, 1), np.arange(_WINDOW))
             if x.std() < _MIN_DEPTH_DB:
                 continue
-            x = x - np.polyval(np.polyfit(np.arange(_WINDOW), x, 1), np.arange(_WINDOW))
             spectrum = np.abs(np.fft.rfft(x * self._taper)) ** 2
             total = spectrum[1:].sum()
             if total <= 0:

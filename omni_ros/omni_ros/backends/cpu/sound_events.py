@@ -133,9 +133,8 @@ class SoundEventDetector:
         closed = self._tonal.push(audio, speech_mask, start)
         now = self._tonal.now
         events = self._alarms.update(closed, now) + self._rings.update(self._tonal)
-        trills = self._rings.claims()
-        events += self._kettle.update(self._tonal.open_tracks + closed, trills, now)
-        self._claims = trills + self._kettle.claims()
+        events += self._kettle.update(self._tonal.open_tracks + closed, self._rings.trills(), now)
+        self._claims = self._rings.claims() + self._kettle.claims()
         return events
 
     def _claimed(self, tone: _Tone) -> bool:

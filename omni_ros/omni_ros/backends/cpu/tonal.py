@@ -24,7 +24,7 @@ LO, HI = int(300 / BIN_HZ), int(5000 / BIN_HZ) + 1  # analysed bins
 HISTORY = 9.0  # seconds of frames kept (an alarm's two cycles fit)
 _FLOOR_EVERY = 32  # frames between noise-floor renewals
 _FLOOR_PERCENTILE = 20
-_PEAKY_DB = 6.0  # a tonal peak stands this far above the spectrum 3 bins either side
+_PEAKY_DB = 6.0  # a tonal peak stands this far above the spectrum 2 bins either side
 _MAX_PEAKS = 4  # per frame
 _MAX_GAP = 2  # frames a track may miss and go on
 
@@ -151,7 +151,7 @@ class ToneStream:
         assert self.floor is not None
         above = power - self.floor
         pad = np.pad(power, ((0, 0), (3, 3)), mode='edge')
-        left, right = pad[:, :-6], pad[:, 6:]
+        left, right = pad[:, 1:-5], pad[:, 5:-1]  # 2 bins either side: past a tone's main lobe
         near_l, near_r = pad[:, 2:-4], pad[:, 4:-2]
         peak = (power >= near_l) & (power >= near_r) & (above >= self.snr_db) \
             & (power - np.maximum(left, right) >= _PEAKY_DB)
