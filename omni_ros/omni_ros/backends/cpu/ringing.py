@@ -20,11 +20,11 @@ from omni_ros.backends.cpu.tonal import BIN_HZ, DT, LO, Claim, ToneStream
 
 _WINDOW = 40  # frames analysed (0.32 s: six cycles of a 20 Hz trill)
 _STEP = 12  # frames between analyses
-_TRILL_HZ = (14.0, 35.0)
+_TRILL_HZ = (14.0, 30.0)
 _MIN_SHARE = 0.5  # of the loudness variation that is at one trill rate
 _MIN_DEPTH_DB = 1.5  # dB standard deviation around the trend
-_MIN_LEVEL_DB = 8.0
-_TONAL_DB = 6.0  # mean level above the floor of a frequency worth checking
+_MIN_LEVEL_DB = 12.0  # mean level above the floor of a frequency worth checking (a fading tone is not)
+_TONAL_DB = 6.0  # dB a candidate stands above the median of the spectrum 6 bins around it
 _NEEDED = 0.6  # seconds of trill within the last _LOOKBACK
 _LOOKBACK = 1.5
 _CLAIMED = 0.4  # seconds of trill in a run before its tones are claimed
