@@ -22,12 +22,13 @@ _WINDOW = 40  # frames analysed (0.32 s: six cycles of a 20 Hz trill)
 _STEP = 12  # frames between analyses
 _TRILL_HZ = (14.0, 30.0)
 _MIN_SHARE = 0.5  # of the loudness variation that is at one trill rate
-_MIN_DEPTH_DB = 1.5  # dB standard deviation around the trend
+_MIN_DEPTH_DB = 1.0  # dB standard deviation around the trend, of each of two or more tones
+_LONE_DEPTH_DB = 3.0  # ... or of one
 _MIN_LEVEL_DB = 12.0  # mean level above the floor of a frequency worth checking (a fading tone is not)
 _TONAL_DB = 6.0  # dB a candidate stands above the median of the spectrum 6 bins around it
 _NEEDED = 0.6  # seconds of trill within the last _LOOKBACK
 _LOOKBACK = 1.5
-_CLAIMED = 0.4  # seconds of trill in a run before its tones are claimed
+_CLAIMED = 0.3  # seconds of trill (one window: several tones swinging at one rate) before tones are claimed
 _SAME_RATE_HZ = 3.5
 _SAME_RINGING = 6.5  # a ring cadence's longest pause, and some
 
@@ -71,8 +72,7 @@ class RingDetector:
             found = self._trill(stream, frame)
             if found is None:
                 continue
-            # One window that swings at a trill rate may be chance (noise, a rough tone); a run of them
-            # at one rate is a trill, and only a run is claimed.
+            # Trills at one rate add up to a ringing; the first window already claims its tones.
             self._spans.append(found + (False,))
             coverage = self._coverage(self._spans[-1])
             span = self._spans[-1] = found + (coverage >= _CLAIMED,)
@@ -111,13 +111,13 @@ class RingDetector:
         local[:1] = local[-1:] = False
         candidates = np.flatnonzero(local)
         candidates = candidates[np.argsort(mean[candidates])[-4:]]
-        trilling: list[int] = []
-        rates: list[float] = []
+        swings: list[tuple[int, float, float]] = []  # bin, depth, rate
         for b in candidates:
             x = np.clip(window[:, b], 0.0, None)
             # The swing around the trend (a decaying bell is no trill, however regular its ripple).
             x = x - np.polyval(np.polyfit(np.arange(_WINDOW), x, 1), np.arange(_WINDOW))
-            if x.std() < _MIN_DEPTH_DB:
+            depth = float(x.std())
+            if depth < _MIN_DEPTH_DB:
                 continue
             spectrum = np.abs(np.fft.rfft(x * self._taper)) ** 2
             total = spectrum[1:].sum()
@@ -125,10 +125,17 @@ class RingDetector:
                 continue
             k = int(self._band[np.argmax(spectrum[self._band])])
             if spectrum[k - 1:k + 2].sum() >= _MIN_SHARE * total:
-                trilling.append(b)
-                rates.append(self._rates[k])
-        if not trilling:
+                swings.append((int(b), depth, float(self._rates[k])))
+        if not swings:
             return None
+        # A ringer swings several of its tones (two tones or gongs, their harmonics) at one rate; a lone
+        # swinging tone counts only when it swings hard.
+        rate = float(np.median([r for _, _, r in swings]))
+        together = [s for s in swings if abs(s[2] - rate) <= _SAME_RATE_HZ]
+        if len(together) < 2 and max(d for _, d, _ in swings) < _LONE_DEPTH_DB:
+            return None
+        trilling = [b for b, _, _ in (together if len(together) >= 2 else swings)]
+        rates = [rate]
         freqs = [(b + LO) * BIN_HZ for b in trilling]
         return (stream.time(frame - _WINDOW + 1) - DT / 2, stream.time(frame) + DT / 2,
                 min(freqs) - 2 * BIN_HZ, max(freqs) + 2 * BIN_HZ, float(max(mean[b] for b in trilling)),
