@@ -172,8 +172,9 @@ def test_pattern_sounds_are_decided_alike_in_quarter_second_chunks(vad, make, ki
 # -- room light --------------------------------------------------------------------------------------
 def _room(level: float, *, lamp: bool = False) -> np.ndarray:
     """A street-side room with a traffic light; ``lamp``: a bright lamp lit on the wall."""
-    from omni_ros.scenario import render_frame
     from test_cpu_scenes import LIGHT, scene
+
+    from omni_ros.scenario import render_frame
 
     lamps = [{'center': [450, 110], 'radius': 40, 'color': [255, 230, 180], 'lit': [[0.0, 5.0]]}] if lamp else []
     return render_frame(scene(traffic_lights=[LIGHT], lamps=lamps, lighting=level), 1.0)
@@ -229,8 +230,9 @@ def test_people_count_words_and_bad_values() -> None:
 
 
 def test_people_standing_side_by_side_are_counted(people) -> None:
-    from omni_ros.scenario import render_frame
     from test_cpu_scenes import scene
+
+    from omni_ros.scenario import render_frame
 
     crowd = [{'feet': [x, 460], 'height': h, 'visible': [[0.0, 5.0]]} for x, h in ((110, 330), (320, 300), (530, 350))]
     for n in (1, 2, 3):

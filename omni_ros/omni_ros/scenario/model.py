@@ -9,6 +9,7 @@ the bag's stamps are ``start_time`` + those seconds.
 from __future__ import annotations
 
 import bisect
+import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -179,7 +180,8 @@ class Sound:
     @property
     def length(self) -> float:
         """Seconds the sound lasts (for ground truth: when it is over)."""
-        from omni_ros.backends.cpu.synth import ALARM_PATTERNS, RING_CADENCES as CADENCES
+        from omni_ros.backends.cpu.synth import ALARM_PATTERNS
+        from omni_ros.backends.cpu.synth import RING_CADENCES as CADENCES
 
         if self.kind in ALARM_KINDS:
             steps = ALARM_PATTERNS['T3' if self.kind == 'smoke_alarm' else 'T4']
@@ -448,7 +450,7 @@ def _lighting(sec: Section, duration: float) -> tuple[float, tuple[tuple[float, 
         entry.done()
     if not steps or steps[0][0] != 0.0:
         raise ConfigError(f"{sec.at('lighting')}: a lighting timeline starts with an entry at 0")
-    if any(b[0] <= a[0] for a, b in zip(steps, steps[1:])):
+    if any(b[0] <= a[0] for a, b in itertools.pairwise(steps)):
         raise ConfigError(f"{sec.at('lighting')}: times (at) must increase from one entry to the next")
     return steps[0][1], tuple(steps[1:])
 

@@ -115,6 +115,4 @@ def _matches(pattern: Pattern, pulses: list[Pulse]) -> bool:
             return False
     # The first group starts after a pause of its own (or the stream's start): a longer run of beeps
     # is not this pattern.
-    if len(pulses) > n and group[0].onset - pulses[-n - 1].end < pattern.pause[0]:
-        return False
-    return True
+    return len(pulses) == n or group[0].onset - pulses[-n - 1].end >= pattern.pause[0]

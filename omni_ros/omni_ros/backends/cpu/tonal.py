@@ -161,7 +161,7 @@ class ToneStream:
             bins = np.flatnonzero(peak[k])
             if len(bins) > _MAX_PEAKS:
                 bins = bins[np.argsort(above[k, bins])[-_MAX_PEAKS:]]
-            peaks = [(float(b + _vertex(power[k], b)), float(above[k, b])) for b in bins]
+            peaks = [(float(b + _vertex(power[k], int(b))), float(above[k, b])) for b in bins]
             closed += self._step(peaks, bool(speech[k]))
             self.frames += 1
         return closed
