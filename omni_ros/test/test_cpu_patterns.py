@@ -238,3 +238,35 @@ def test_people_standing_side_by_side_are_counted(people) -> None:
     for n in (1, 2, 3):
         for lighting in (0.4, 1.0):
             assert people.detect(render_frame(scene(people=crowd[:n], lighting=lighting), 1.0)).people == n
+
+
+# -- through the backend -----------------------------------------------------------------------------
+def test_the_backend_alerts_on_the_room_going_dark_and_on_a_count_and_measures_only_while_watched() -> None:
+    from omni_ros.backends import create_backend
+    from omni_ros.data import Chunk, Frame, Watch
+    from omni_ros.scenario import render_frame
+    from test_cpu_scenes import scene
+
+    backend = create_backend('cpu', {'speak': False, 'asr': 'off', 'scene_text': False})
+    backend.setup()
+    try:
+        crowd = [{'feet': [x, 460], 'height': 320, 'visible': [[0.0, 5.0]]} for x in (110, 320, 530)]
+        frames = [render_frame(scene(people=crowd[:n], lighting=level), 1.0)
+                  for n, level in ((1, 1.0), (1, 1.0), (3, 1.0), (3, 1.0), (3, 1.0), (0, 0.03), (0, 0.03))]
+
+        def feed(i: int):
+            return backend.feed(Chunk(index=i, start=float(i), duration=1.0, sample_rate=SR,
+                                      audio=background(1.0, seed=i), frames=(Frame(i + 0.5, frames[i]),),
+                                      new_stream=i == 0))
+
+        backend.start_session()
+        feed(0)
+        assert backend.runs['room_light'] == 0  # nothing watches the room light yet
+        backend.set_watches([Watch('dark', 'tell me when the room goes dark'),
+                             Watch('crowd', 'tell me when there are at least three people')])
+        alerts = {i: [(e.watch_id, e.text) for e in feed(i).events] for i in range(1, len(frames))}
+        assert alerts == {1: [], 2: [], 3: [('crowd', 'I see at least 3 people.')], 4: [],
+                          5: [('dark', 'The room has gone dark.')], 6: []}
+        assert backend.runs['room_light'] == len(frames) - 1
+    finally:
+        backend.shutdown()
