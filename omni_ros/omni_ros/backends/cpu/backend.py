@@ -19,7 +19,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from omni_ros.backends.cpu.asr import CommandRecognizer, FreeFormRecognizer, Recognition
-from omni_ros.backends.cpu.conditions import Need, Perceptions, SoundEvent
+from omni_ros.backends.cpu.conditions import SOUND_NAMES, Need, Perceptions, SoundEvent
 from omni_ros.backends.cpu.decisions import WatchTracker
 from omni_ros.backends.cpu.imaging import ChangeGate, is_dark
 from omni_ros.backends.cpu.instructions import (
@@ -335,8 +335,9 @@ class CpuBackend:
         elif kind is QuestionKind.SOUND:
             modality = Modality.AUDIO
             kinds = sorted({e.kind for e in self._heard})
-            text = (f"I heard {' and '.join('a ' + k for k in kinds)}." if kinds
-                    else 'I have not heard a beep, ding, doorbell or knock in the last few seconds.')
+            text = (f"I heard {' and '.join(SOUND_NAMES.get(k, 'a ' + k) for k in kinds)}." if kinds
+                    else 'I have not heard a beep, ding, doorbell, knock, phone, kettle or alarm in the last few '
+                         'seconds.')
         elif not p.has_frame:
             text, confidence = 'I cannot see anything right now: no camera image.', 0.0
         elif kind is QuestionKind.FLOOR:

@@ -84,6 +84,8 @@ SOUND_DESCRIPTIONS = {
     'smoke_alarm': 'a smoke alarm sounds (its standard three-beep pattern, heard twice)',
     'co_alarm': 'a carbon-monoxide alarm sounds (its standard four-beep pattern, heard twice)',
 }
+SOUND_NAMES = {'phone': 'a phone ringing', 'kettle': 'a kettle whistling', 'smoke_alarm': 'a smoke alarm',
+               'co_alarm': 'a carbon-monoxide alarm'}  # in answers; other kinds are 'a <kind>'
 _SOUND_ALERTS = {
     'beep': 'I heard a beep.', 'ding': 'I heard a ding.', 'doorbell': 'The doorbell rang.',
     'knock': 'Someone is knocking.', 'phone': 'The phone is ringing.', 'kettle': 'The kettle is whistling.',

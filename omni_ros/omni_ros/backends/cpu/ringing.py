@@ -23,7 +23,8 @@ _STEP = 12  # frames between analyses
 _TRILL_HZ = (14.0, 30.0)
 _MIN_SHARE = 0.5  # of the loudness variation that is at one trill rate
 _MIN_DEPTH_DB = 1.0  # dB standard deviation around the trend, of each of two or more tones
-_LONE_DEPTH_DB = 3.0  # ... or of one
+_LONE_DEPTH_DB = 3.0  # ... or of one loud tone
+_LONE_LEVEL_DB = 20.0
 _MIN_LEVEL_DB = 12.0  # mean level above the floor of a frequency worth checking (a fading tone is not)
 _TONAL_DB = 6.0  # dB a candidate stands above the median of the spectrum 6 bins around it
 _NEEDED = 0.6  # seconds of trill within the last _LOOKBACK
@@ -132,8 +133,8 @@ class RingDetector:
         # swinging tone counts only when it swings hard.
         rate = float(np.median([r for _, _, r in swings]))
         together = [s for s in swings if abs(s[2] - rate) <= _SAME_RATE_HZ]
-        if len(together) < 2 and max(d for _, d, _ in swings) < _LONE_DEPTH_DB:
-            return None
+        if len(together) < 2 and not any(d >= _LONE_DEPTH_DB and mean[b] >= _LONE_LEVEL_DB for b, d, _ in swings):
+            return None  # (noise alone swings a faint tone by a few dB)
         trilling = [b for b, _, _ in (together if len(together) >= 2 else swings)]
         rates = [rate]
         freqs = [(b + LO) * BIN_HZ for b in trilling]
