@@ -3,6 +3,7 @@ CPU backend's alerts on it against the acceptance floors per watch kind (issue #
 
 from __future__ import annotations
 
+import itertools
 import math
 import statistics
 from collections import Counter
@@ -14,13 +15,18 @@ from omni_ros.backends.cpu.conditions import ConditionKind, _contains_words
 from omni_ros.backends.cpu.instructions import parse_instruction
 from omni_ros.scenario.model import Scenario, within
 from omni_ros.scenario.render import render_audio, render_clean, render_frame
-from omni_ros.scenario.suite import LIGHTING, NOISE, PHRASINGS, SOUND_KINDS, Kind, suite_data, suite_scenarios
+from omni_ros.scenario.suite import (
+    ALARM_PATTERNS, DARK_LEVEL, LIGHTING, LIT_LEVEL, NOISE, PHRASINGS, SOUND_KINDS, Kind, suite_data,
+    suite_scenarios)
 
 # What each kind's instructions must mean to the CPU backend.
 CONDITION = {
     Kind.LIGHT: ConditionKind.LIGHT_COLOR, Kind.FLOOR: ConditionKind.NUMBER_SHOWN, Kind.TEXT: ConditionKind.TEXT_SHOWN,
     Kind.PERSON: ConditionKind.PERSON_PRESENT, Kind.NOBODY: ConditionKind.NOBODY_PRESENT,
+    Kind.DARK: ConditionKind.LIGHTING, Kind.LIGHTS_ON: ConditionKind.LIGHTING,
+    Kind.PEOPLE_COUNT: ConditionKind.PEOPLE_COUNT,
     Kind.SPEECH: ConditionKind.SPEECH, **{k: ConditionKind.SOUND for k in SOUND_KINDS if k is not Kind.SPEECH}}
+VALUE = {Kind.DARK: 'dark', Kind.LIGHTS_ON: 'lit', **{k: k.value for k in SOUND_KINDS if k is not Kind.SPEECH}}
 LIGHT_NAMES = {'yellow': 'amber'}  # the backend says yellow for the scenario's amber
 
 
@@ -53,7 +59,8 @@ def test_every_kind_is_covered_in_several_phrasings_with_events_and_non_events(s
         # Ten events give recall a step of 0.1: one miss is still within the 0.9 floor, two are not.
         assert positives[kind.value] >= 8, (kind, positives[kind.value])
         assert len({p for p in PHRASINGS[kind] if any(_phrased(p, i) for i in phrasings[kind.value])}) >= 3, kind
-    for kind in (Kind.LIGHT, Kind.FLOOR, Kind.TEXT, Kind.PERSON, *SOUND_KINDS):
+    for kind in (Kind.LIGHT, Kind.FLOOR, Kind.TEXT, Kind.PERSON, Kind.DARK, Kind.LIGHTS_ON, Kind.PEOPLE_COUNT,
+                 *SOUND_KINDS):
         assert negatives[kind.value] >= 4, (kind, negatives[kind.value])
 
 
@@ -73,11 +80,42 @@ def test_lighting_noise_and_robustness_cases_vary(suite) -> None:
     # Distractors: a blinking beacon beside every traffic light watched; boards with nobody in them.
     assert all(s.scene.lamps for s in suite if s.name.startswith('light-'))
     assert all(any(not sign.text for sign in s.scene.signs) for s in suite if s.name.startswith('person-'))
+    # ... a room dimmed before it goes dark, a lamp switched on in the dark before the lights come on;
+    relit = [s for s in suite if s.name.startswith('roomlight-')]
+    assert any(any(DARK_LEVEL < level < 0.5 for _, level in s.scene.relit) for s in relit)
+    assert any(s.scene.lighting <= DARK_LEVEL and any(lamp.lit[0][0] > 0 for lamp in s.scene.lamps) for s in relit)
+    # ... someone walking past (in view under a second) while people are counted;
+    assert any(any(p.visible[0][1] - p.visible[0][0] < 1.0 for p in s.scene.people)
+               for s in suite if s.name.startswith('people-'))
+    # ... an alarm-like group of beeps before the alarms, and the television talking before a phone rings.
+    sounds = [[sound.kind for sound in s.scene.sounds] for s in suite]
+    assert all(kinds[0] == 'beep' for kinds, s in zip(sounds, suite) if s.name.startswith('alarm-'))
+    assert any(any(a == 'speech' and b == 'phone' for a, b in itertools.pairwise(kinds)) for kinds in sounds)
+    assert {(snd.count, snd.duration) for s in suite for snd in s.scene.sounds if snd.kind == 'beep'} >= {(3, 0.5), (4, 0.1)}
 
 
 def test_every_instruction_means_its_kind_to_the_cpu_backend(suite) -> None:
     for _, w in watches(suite):
-        assert parse_instruction(w.instruction).condition.kind is CONDITION[Kind(w.kind)], w
+        condition = parse_instruction(w.instruction).condition
+        assert condition.kind is CONDITION[Kind(w.kind)], w
+        assert condition.value == VALUE.get(Kind(w.kind), condition.value), w
+
+
+def _count_holds(scn: Scenario, value: str, t: float) -> bool:
+    """A people count as the CPU backend means it: true at t and for the next second (someone in view for
+    less, walking past, does not change the count)."""
+    op, n = value[:2], int(value[2:])
+    for u in np.arange(t, t + 1.0, 0.05):
+        count = sum(p.visible_at(u) for p in scn.scene.people) if scn.scene.lighting_at(u) > DARK_LEVEL else -1
+        if count < 0 or not {'>=': count >= n, '<=': count <= n, '==': count == n}[op]:
+            return False
+    return True
+
+
+def _recognisable(sound) -> float:
+    """When an alarm's pattern has sounded twice (the end of the second group's last beep)."""
+    steps = ALARM_PATTERNS[Kind(sound.kind)]
+    return sound.at + sound.tempo * (2 * sum(on + off for on, off in steps) - steps[-1][1])
 
 
 def _shown(scn: Scenario, kind: ConditionKind, value: str, t: float) -> bool:
@@ -94,8 +132,16 @@ def _shown(scn: Scenario, kind: ConditionKind, value: str, t: float) -> bool:
         return any(sign.visible_at(t) and any(_contains_words(line, value) for line in sign.text.split('\n'))
                    for sign in scene.signs)
     if kind in (ConditionKind.PERSON_PRESENT, ConditionKind.NOBODY_PRESENT):
-        present = scene.lighting > 0.05 and any(p.visible_at(t) for p in scene.people)
+        present = scene.lighting_at(t) > 0.05 and any(p.visible_at(t) for p in scene.people)
         return present == (kind is ConditionKind.PERSON_PRESENT)
+    if kind is ConditionKind.LIGHTING:
+        level = scene.lighting_at(t)
+        assert not DARK_LEVEL < level < LIT_LEVEL, (scn.name, level)  # the suite never sets one in between
+        return (level <= DARK_LEVEL) == (value == 'dark')
+    if kind is ConditionKind.PEOPLE_COUNT:
+        return _count_holds(scn, value, t)
+    if kind is ConditionKind.SOUND and value in ('smoke_alarm', 'co_alarm'):
+        return any(s.kind == value and _recognisable(s) <= t < _recognisable(s) + 0.5 for s in scene.sounds)
     wanted = 'speech' if kind is ConditionKind.SPEECH else value
     return any(sound.kind == wanted and sound.at <= t < sound.at + 0.5 for sound in scene.sounds)
 
@@ -127,8 +173,14 @@ def test_changes_are_in_the_pixels_and_the_samples(suite) -> None:
             if scn.name not in audio:
                 audio[scn.name] = render_audio(scn)
             rate = scn.audio.sample_rate
-            quiet = audio[scn.name][max(0, int((w.at - 0.3) * rate)):int(w.at * rate)]
-            loud = audio[scn.name][int(w.at * rate):int((w.at + 0.5) * rate)]
+            samples = audio[scn.name]
+            if w.kind in ('smoke_alarm', 'co_alarm'):  # expected at the end of its last beep: then it stops
+                loud = samples[int((w.at - 0.05) * rate):int(w.at * rate)]
+                quiet = samples[int((w.at + 0.05) * rate):int((w.at + 0.35) * rate)]
+            else:
+                heard = 1.0 if w.kind == 'kettle' else 0.5  # a kettle's whistle swells for up to a second
+                quiet = samples[max(0, int((w.at - 0.3) * rate)):int(w.at * rate)]
+                loud = samples[int(w.at * rate):int((w.at + heard) * rate)]
             assert np.abs(loud).max() > 2 * max(np.abs(quiet).max(), 1e-4), (scn.name, w)
 
 

@@ -9,6 +9,7 @@ the bag's stamps are ``start_time`` + those seconds.
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +35,11 @@ def within(intervals: Intervals, t: float) -> bool:
 
 LIGHT_COLORS = ('red', 'amber', 'green', 'dark')
 TONE_KINDS = ('ding', 'beep', 'doorbell')  # sounds made of tones: they need a frequency
-SOUND_KINDS = (*TONE_KINDS, 'knock', 'speech')
+ALARM_KINDS = ('smoke_alarm', 'co_alarm')  # temporal-three and temporal-four patterns
+SOUND_KINDS = (*TONE_KINDS, 'knock', 'speech', 'phone', 'kettle', *ALARM_KINDS)
+RING_CADENCES = ('us', 'uk')
+RING_STYLES = ('warble', 'bell')
+KETTLE_STYLES = ('single', 'double')
 SPEECH_VOICES = ('slt', 'kal', 'awb', 'rms')  # flite's built-in voices
 # Characters a seven-segment digit can show.
 SEGMENT_CHARS = frozenset('0123456789- ')
@@ -153,7 +158,10 @@ class Sound:
 
     ding: a struck bell at ``frequency``; doorbell: a ding then, ``gap`` seconds later, a "dong" a major
     third lower; beep: a steady tone, ``count`` times; knock: ``count`` knuckle raps ``gap`` apart;
-    speech: ``text`` spoken by a flite ``voice``.
+    speech: ``text`` spoken by a flite ``voice``; phone: ``count`` rings in a ``pattern`` cadence (us, uk)
+    by a ``style`` ringer (warble, bell) trilling ``trill`` times a second at ``frequency``; kettle: a
+    whistle at ``frequency`` for ``duration`` seconds (``style`` single or double tone); smoke_alarm,
+    co_alarm: ``count`` cycles of the T3 or T4 pattern at ``frequency``, timings scaled by ``tempo``.
     """
 
     kind: str
@@ -165,6 +173,26 @@ class Sound:
     gap: float = 0.1  # seconds between beeps, knocks, or a doorbell's two notes
     text: str = ''  # speech only
     voice: str = 'slt'  # speech only
+    pattern: str = ''  # phone: ring cadence
+    style: str = ''  # phone: ringer; kettle: single or double whistle
+    trill: float = 0.0  # phone: trills per second
+    tempo: float = 1.0  # alarms: every duration of the pattern scaled by this
+
+    @property
+    def length(self) -> float:
+        """Seconds the sound lasts (for ground truth: when it is over)."""
+        from omni_ros.backends.cpu.synth import ALARM_PATTERNS
+        from omni_ros.backends.cpu.synth import RING_CADENCES as CADENCES
+
+        if self.kind in ALARM_KINDS:
+            steps = ALARM_PATTERNS['T3' if self.kind == 'smoke_alarm' else 'T4']
+            return self.tempo * (self.count * sum(on + off for on, off in steps) - steps[-1][1])
+        if self.kind == 'phone':
+            steps = CADENCES[self.pattern]
+            return self.count * sum(on + off for on, off in steps) - steps[-1][1]
+        if self.kind == 'beep':
+            return self.count * self.duration + (self.count - 1) * self.gap
+        return self.duration
 
 
 @dataclass(frozen=True)
@@ -176,6 +204,14 @@ class Scene:
     sounds: tuple[Sound, ...] = ()
     people: tuple[Person, ...] = ()
     lighting: float = 1.0  # scene illumination; light sources (lamps, LED digits) keep their brightness
+    relit: tuple[tuple[float, float], ...] = ()  # (at, level): the room light changes at these times
+
+    def lighting_at(self, t: float) -> float:
+        level = self.lighting
+        for at, value in self.relit:
+            if t >= at:
+                level = value
+        return level
 
 
 @dataclass(frozen=True)
@@ -398,10 +434,26 @@ def _scene(sec: Section, camera: CameraSpec, duration: float) -> Scene:
                              clothes=_rgb(entry, 'clothes', Person.clothes)))
         entry.done()
     sounds = [_sound(entry, duration) for entry in sec.mappings('sounds')]
-    lighting = sec.number('lighting', 1.0, positive=True, maximum=4.0)
+    lighting, relit = _lighting(sec, duration)
     sec.done()
     return Scene(tuple(lights), tuple(displays), tuple(signs), tuple(lamps), tuple(sounds), tuple(people),
-                 lighting)
+                 lighting, relit)
+
+
+def _lighting(sec: Section, duration: float) -> tuple[float, tuple[tuple[float, float], ...]]:
+    """``lighting: 0.4`` (all along) or ``lighting: [{at: 0, level: 1.0}, {at: 5.2, level: 0.02}]``."""
+    if not isinstance(sec.raw('lighting'), list):
+        return sec.number('lighting', 1.0, positive=True, maximum=4.0), ()
+    steps = []
+    for entry in sec.mappings('lighting'):
+        steps.append((entry.number('at', minimum=0.0, maximum=duration),
+                      entry.number('level', positive=True, maximum=4.0)))
+        entry.done()
+    if not steps or steps[0][0] != 0.0:
+        raise ConfigError(f"{sec.at('lighting')}: a lighting timeline starts with an entry at 0")
+    if any(b[0] <= a[0] for a, b in itertools.pairwise(steps)):
+        raise ConfigError(f"{sec.at('lighting')}: times (at) must increase from one entry to the next")
+    return steps[0][1], tuple(steps[1:])
 
 
 def _sound(entry: Section, duration: float) -> Sound:
@@ -419,6 +471,19 @@ def _sound(entry: Section, duration: float) -> Sound:
     if kind == 'speech':
         values['text'] = entry.string('text', nonempty=True)
         values['voice'] = entry.string('voice', Sound.voice, choices=SPEECH_VOICES)
+    if kind in ('phone', 'kettle', *ALARM_KINDS):
+        values['frequency'] = entry.number('frequency', minimum=300.0, maximum=4500.0)
+    if kind in ('phone', *ALARM_KINDS):
+        values['count'] = entry.integer('count', 2, minimum=1, maximum=50)
+    if kind == 'phone':
+        values['pattern'] = entry.string('pattern', 'us', choices=RING_CADENCES)
+        values['style'] = entry.string('style', 'warble', choices=RING_STYLES)
+        values['trill'] = entry.number('trill', 20.0, minimum=10.0, maximum=35.0)
+    if kind == 'kettle':
+        values['duration'] = entry.number('duration', positive=True, maximum=60.0)
+        values['style'] = entry.string('style', 'single', choices=KETTLE_STYLES)
+    if kind in ALARM_KINDS:
+        values['tempo'] = entry.number('tempo', 1.0, minimum=0.7, maximum=1.3)
     entry.done()
     return Sound(**values)
 

@@ -233,7 +233,7 @@ def _shade(color: Rgb, lighting: float) -> Color:
 
 
 @functools.lru_cache(maxsize=8)
-def _lit_layer(scn: Scenario, signs: tuple[bool, ...], people: tuple[bool, ...]) -> np.ndarray:
+def _lit_layer(scn: Scenario, signs: tuple[bool, ...], people: tuple[bool, ...], lighting: float) -> np.ndarray:
     """Everything seen by the room's light, with the signs and people flagged as visible."""
     img = _background(scn.camera.width, scn.camera.height)
     for light in scn.scene.traffic_lights:
@@ -248,8 +248,8 @@ def _lit_layer(scn: Scenario, signs: tuple[bool, ...], people: tuple[bool, ...])
     for person, shown in zip(scn.scene.people, people):
         if shown:
             _person(img, person)
-    if scn.scene.lighting != 1.0:
-        img *= scn.scene.lighting
+    if lighting != 1.0:
+        img *= lighting
     img.setflags(write=False)
     return img
 
@@ -257,20 +257,21 @@ def _lit_layer(scn: Scenario, signs: tuple[bool, ...], people: tuple[bool, ...])
 def render_clean(scn: Scenario, t: float) -> np.ndarray:
     """The scene at ``t`` seconds as float32 RGB (0..255), before sensor noise."""
     scene = scn.scene
+    lighting = scene.lighting_at(t)
     img = _lit_layer(scn, tuple(s.visible_at(t) for s in scene.signs),
-                     tuple(p.visible_at(t) for p in scene.people)).copy()
+                     tuple(p.visible_at(t) for p in scene.people), lighting).copy()
     # Light sources shine at full brightness in any room; their unlit parts only reflect the room's light.
     for light in scene.traffic_lights:
         state = light.state_at(t)
         for colour, (cx, cy, r) in zip(_LIGHT_ORDER, _lamp_geometry(light)):
             on = state == colour
-            _disc(img, cx, cy, r, _LIT[colour] if on else _shade(_UNLIT[colour], scene.lighting), lit=on)
+            _disc(img, cx, cy, r, _LIT[colour] if on else _shade(_UNLIT[colour], lighting), lit=on)
     for display in scene.displays:
-        _draw_display(img, display, display.value_at(t), scene.lighting)
+        _draw_display(img, display, display.value_at(t), lighting)
     for lamp in scene.lamps:
         on = lamp.lit_at(t)
         dim = (int(lamp.color[0] * 0.3), int(lamp.color[1] * 0.3), int(lamp.color[2] * 0.3))
-        shown: Color = lamp.color if on else _shade(dim, scene.lighting)
+        shown: Color = lamp.color if on else _shade(dim, lighting)
         _disc(img, lamp.center[0], lamp.center[1], lamp.radius, shown, lit=on)
     return img
 
@@ -358,6 +359,15 @@ def sound_wave(scn: Scenario, index: int) -> np.ndarray:
         return doorbell(sound, rate)
     if sound.kind == 'knock':
         return _peak(synth.knock(sound.count, sound.gap, [scn.seed, _AUDIO_STREAM, index], rate), sound.level)
+    if sound.kind in ('smoke_alarm', 'co_alarm'):
+        pattern = 'T3' if sound.kind == 'smoke_alarm' else 'T4'
+        return _peak(synth.alarm(pattern, sound.frequency, sound.count, sound.tempo, rate), sound.level)
+    if sound.kind == 'phone':
+        return _peak(synth.phone_ring(sound.pattern, sound.style, sound.frequency, sound.trill, sound.count, rate),
+                     sound.level)
+    if sound.kind == 'kettle':
+        return _peak(synth.kettle(sound.frequency, sound.duration, [scn.seed, _AUDIO_STREAM, index],
+                                  sound.style == 'double', rate), sound.level)
     return _peak(synth.speech(sound.text, sound.voice, rate), sound.level)
 
 

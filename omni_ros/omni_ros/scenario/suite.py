@@ -45,13 +45,23 @@ class Kind(enum.Enum):
     DOORBELL = 'doorbell'
     KNOCK = 'knock'
     SPEECH = 'speech'
+    DARK = 'dark'
+    LIGHTS_ON = 'lights_on'
+    PEOPLE_COUNT = 'people_count'
+    PHONE = 'phone'
+    KETTLE = 'kettle'
+    SMOKE_ALARM = 'smoke_alarm'
+    CO_ALARM = 'co_alarm'
 
     @property
     def modality(self) -> str:
         return 'audio' if self in SOUND_KINDS else 'vision'
 
 
-SOUND_KINDS = (Kind.DING, Kind.BEEP, Kind.DOORBELL, Kind.KNOCK, Kind.SPEECH)
+# The sounds the first recipes play (kept as they were, so their scenarios do not change).
+BASIC_SOUNDS = (Kind.DING, Kind.BEEP, Kind.DOORBELL, Kind.KNOCK, Kind.SPEECH)
+SOUND_KINDS = (*BASIC_SOUNDS, Kind.PHONE, Kind.KETTLE, Kind.SMOKE_ALARM, Kind.CO_ALARM)
+ALARMS = (Kind.SMOKE_ALARM, Kind.CO_ALARM)
 
 # What people say. {color}, {n}, {words} (spelled number), {ordinal} and {word} are filled in per scenario.
 PHRASINGS: dict[Kind, tuple[str, ...]] = {
@@ -66,7 +76,7 @@ PHRASINGS: dict[Kind, tuple[str, ...]] = {
                 'tell me when the text {word} appears'),
     Kind.PERSON: ('say something if someone comes in', 'tell me when somebody shows up',
                   'let me know if a person appears', 'alert me when anyone is there', 'notify me when someone enters',
-                  'warn me if a stranger walks in'),
+                  'warn me if somebody walks in'),
     Kind.NOBODY: ('tell me when everyone leaves', 'let me know when the room is empty',
                   'say something once nobody is there'),
     Kind.DING: ('tell me when you hear a ding', 'let me know if the microwave dings', 'alert me when you hear a chime',
@@ -80,6 +90,31 @@ PHRASINGS: dict[Kind, tuple[str, ...]] = {
     Kind.SPEECH: ('tell me when someone talks', 'let me know if somebody speaks',
                   'alert me when you hear someone talking',
                   'tell me if you hear a voice'),
+    Kind.DARK: ('let me know the moment the room goes dark', 'let me know if the lights go out', 'alert me when it gets dark in here',
+                'say something when the lights are switched off', 'tell me when the lights turn off'),
+    Kind.LIGHTS_ON: ('tell me as soon as the lights come on', 'let me know when the room lights up',
+                     'alert me when the lights are switched on', 'say something once the lights turn on',
+                     'tell me when it gets light in here'),
+    # {count} from COUNT_WORDS: a bound said in words ("at least two people").
+    Kind.PEOPLE_COUNT: ('tell me when there are {count} in the room', 'let me know when there are {count} here',
+                        'alert me when there are {count} in view', 'say something once there are {count} around'),
+    Kind.PHONE: ('let me know as soon as the phone rings', 'let me know if the telephone rings',
+                 'alert me when you hear the phone ringing', 'tell me if the phone is ringing'),
+    Kind.KETTLE: ('tell me as soon as the kettle whistles', 'let me know when the kettle starts whistling',
+                  'alert me when you hear the kettle', 'tell me when the kettle is whistling'),
+    Kind.SMOKE_ALARM: ('tell me if the smoke alarm goes off', 'let me know when the smoke detector sounds',
+                       'alert me if you hear the smoke alarm', 'tell me when the smoke alarm beeps'),
+    Kind.CO_ALARM: ('warn me if the carbon monoxide alarm goes off', 'let me know when the CO alarm sounds',
+                    'alert me if you hear the carbon monoxide detector', 'tell me when the CO detector goes off'),
+}
+# How a people count is said, per (op, n) of the condition it means.
+COUNT_WORDS = {
+    ('>=', 2): ('at least two people', 'two or more people', 'more than one person'),
+    ('>=', 3): ('at least three people', 'three or more people', 'more than two people'),
+    ('>=', 4): ('at least four people', 'four or more people', 'more than three people'),
+    ('==', 2): ('exactly two people',),
+    ('==', 1): ('exactly one person',),
+    ('<=', 1): ('fewer than two people', 'at most one person', 'no more than one person'),
 }
 # Floor numbers with their spoken forms (cardinal, ordinal).
 FLOORS = {3: ('three', 'third'), 7: ('seven', 'seventh'), 12: ('twelve', 'twelfth'), 16: ('sixteen', 'sixteenth'),
@@ -100,6 +135,9 @@ CLOTHES = ((40, 45, 70), (110, 30, 30), (35, 80, 45), (70, 70, 75))
 # Room light (1.0: as bright as the crossing scenario); at night only light sources stand out, in the
 # dark nothing else can be seen at all.
 LIGHTING = {'dim': 0.4, 'normal': 1.0, 'bright': 1.35, 'night': 0.08, 'dark': 0.02}
+# What the lighting watches mean in room light: up to DARK_LEVEL the room is dark, from LIT_LEVEL on it is
+# lit (a dimmed room included); the suite never sets a level in between.
+DARK_LEVEL, LIT_LEVEL = 0.1, 0.25
 # Background noise RMS (full scale 1) and the peak level of each sound above it, in dB.
 NOISE = {'quiet': 0.002, 'room': 0.006, 'noisy': 0.02}
 PEAK_SNR_DB = (22.0, 28.0, 34.0, 40.0)
@@ -130,7 +168,9 @@ class _Builder:
             'audio': {'sample_rate': 16000, 'block': 0.05},
             'scene': {}, 'expected': {'watches': []},
         }
-        self.heard: dict[Kind, float] = {}  # sound kind -> when it plays
+        self.heard: dict[Kind, float] = {}  # sound kind -> when it is first heard as that kind
+        self.windows: dict[Kind, float] = {}  # sound kind -> its watch's window, where not _WINDOW
+        self.lighting_watched = False
         self.set_noise(rng.choice(tuple(NOISE)))
 
     @property
@@ -142,11 +182,12 @@ class _Builder:
         self.scene.setdefault(element, []).append(item)
 
     def watch(self, kind: Kind, at: float | None, suffix: str = '', phrasings: tuple[str, ...] = (),
-              **fill: str) -> None:
+              window: float = _WINDOW, **fill: str) -> None:
         instruction = self.rng.choice(phrasings or PHRASINGS[kind]).format(**fill)
         self.data['expected']['watches'].append({
             'id': f'{kind.value}{suffix}', 'kind': kind.value, 'instruction': instruction,
-            'modality': kind.modality, 'at': None if at is None else round(at, 3), 'window': _WINDOW})
+            'modality': kind.modality, 'at': None if at is None else round(at, 3), 'window': window})
+        self.lighting_watched |= kind in (Kind.DARK, Kind.LIGHTS_ON)
 
     def time(self, low: float, high: float) -> float:
         return round(self.rng.uniform(low, high), 2)
@@ -158,6 +199,15 @@ class _Builder:
     def set_noise(self, level: str) -> None:
         self.noise = level
         self.data['audio']['noise'] = NOISE[level]
+
+    def level(self) -> float:
+        """A random peak level above the background noise."""
+        return round(min(0.9, NOISE[self.noise] * 10 ** (self.rng.choice(PEAK_SNR_DB) / 20)), 4)
+
+    def play(self, kind: Kind, item: dict[str, Any], heard: float | None = None) -> None:
+        """A sound given in full (``item`` without kind and level); ``heard``: when it becomes that kind."""
+        self.add('sounds', {'kind': kind.value, 'level': self.level(), **item})
+        self.heard.setdefault(kind, item['at'] if heard is None else heard)
 
     def sound(self, kind: Kind, at: float) -> None:
         """A sound of ``kind`` at ``at`` with random character, at a random level above the noise."""
@@ -182,9 +232,17 @@ class _Builder:
         self.heard[kind] = at
 
     def finish(self) -> dict[str, Any]:
-        """The data, with a watch for every sound kind (never-happening ones included)."""
+        """The data, with a watch for every sound kind (never-happening ones included), and in a room
+        that stays lit or dark a watch for it turning dark or lit that must not fire (a dimmed room is
+        not dark; lamps, displays and traffic lights in a dark room are not the lights coming on)."""
         for kind in SOUND_KINDS:
-            self.watch(kind, self.heard.get(kind))
+            self.watch(kind, self.heard.get(kind), window=self.windows.get(kind, _WINDOW))
+        if not self.lighting_watched and not isinstance(self.scene.get('lighting', 1.0), list):
+            level = self.scene.get('lighting', 1.0)
+            if level >= LIT_LEVEL:
+                self.watch(Kind.DARK, None)
+            elif level <= DARK_LEVEL:
+                self.watch(Kind.LIGHTS_ON, None)
         self.data['description'] += f' Room light {self.lighting}, background noise {self.noise}.'
         return self.data
 
@@ -261,7 +319,7 @@ def _door(b: _Builder, column: tuple[int, int]) -> None:
 
 def _audio_event(b: _Builder) -> None:
     """One sound somewhere in a vision scenario, so sound watches are checked here too."""
-    b.sound(b.rng.choice(SOUND_KINDS), b.time(1.0, b.duration - 4.0))
+    b.sound(b.rng.choice(BASIC_SOUNDS), b.time(1.0, b.duration - 4.0))
 
 
 # -- recipes: one scenario each ----------------------------------------------------------------------
@@ -374,7 +432,7 @@ def _sounds(b: _Builder, index: int) -> None:
     """Three different sounds in a row, 3.5 s or more apart, at one noise level."""
     rng = b.rng
     b.set_noise(tuple(NOISE)[index % len(NOISE)])
-    kinds = rng.sample(SOUND_KINDS, 3)
+    kinds = rng.sample(BASIC_SOUNDS, 3)
     at = rng.uniform(0.8, 1.8)
     for kind in kinds:
         b.sound(kind, round(at, 2))
@@ -411,6 +469,163 @@ def _robustness(b: _Builder, index: int) -> None:
         _audio_event(b)
 
 
+# -- recipes for what issue 13 added: room light, people counts, household sounds, alarms -------------
+
+def _room_light(b: _Builder, index: int) -> None:
+    """The room goes dark (after being dimmed, which is not dark) or the lights come on (after a lamp is
+    switched on in the dark, which is not the lights): the watch must wait for the real change."""
+    rng = b.rng
+    light_col, lamp_col, sign_col = _columns(rng)
+    goes_dark = index % 2 == 0
+    variant = (index // 2) % 4  # 0, 1: the change after a distractor; 2: the change alone; 3: distractor only
+    _sign(b, sign_col, rng.choice(OTHER_SIGNS), y=rng.randint(60, 200))
+    if rng.random() < 0.5:
+        _traffic_light(b, light_col, [{'at': 0.0, 'show': rng.choice(_CYCLE)}])
+    _door(b, lamp_col)
+    lamp = {'center': [rng.randint(lamp_col[0] + 25, lamp_col[1] - 25), rng.randint(40, 110)],
+            'radius': rng.randint(12, 22), 'color': list(rng.choice(((255, 200, 120), (255, 150, 0), (240, 240, 255))))}
+    first = b.time(1.6, 3.0)
+    second = round(first + rng.uniform(2.2, 3.2), 2)
+    if goes_dark:
+        lit = rng.choice((0.7, 1.0, 1.35))
+        dimmed = round(rng.uniform(0.3, 0.45), 2)
+        off = rng.choice((0.02, 0.05, 0.08))
+        steps = {0: [(0.0, lit), (first, dimmed), (second, off)], 1: [(0.0, lit), (first, dimmed), (second, off)],
+                 2: [(0.0, lit), (second, off)], 3: [(0.0, lit), (first, dimmed)]}[variant]
+        b.add('lamps', {**lamp, 'lit': [[0.0, b.duration]]})  # a lamp stays on: the room is dark around it
+        b.watch(Kind.DARK, None if variant == 3 else second)
+    else:
+        dark = rng.choice((0.02, 0.05, 0.08))
+        on = rng.choice((0.4, 0.7, 1.0, 1.35))
+        steps = {0: [(0.0, dark), (second, on)], 1: [(0.0, dark), (second, on)], 2: [(0.0, dark), (second, on)],
+                 3: [(0.0, dark)]}[variant]
+        if variant != 2:  # a lamp (or a screen) comes on in the dark: a light source, not the room light
+            b.add('lamps', {**lamp, 'lit': [[first, b.duration]]})
+        b.watch(Kind.LIGHTS_ON, None if variant == 3 else second)
+    b.scene['lighting'] = [{'at': at, 'level': level} for at, level in steps]
+    b.lighting = ' to '.join(str(level) for _, level in steps)
+    _audio_event(b)
+
+
+def _counted(b: _Builder, op: str, n: int, at: float | None, suffix: str = '') -> None:
+    b.watch(Kind.PEOPLE_COUNT, at, suffix=suffix, count=b.rng.choice(COUNT_WORDS[(op, n)]))
+
+
+def _crowd(b: _Builder, index: int) -> None:
+    """People arrive or leave one by one, and someone walks past (seen in one frame): a count changes
+    only when people stay."""
+    rng = b.rng
+    b.set_lighting(('normal', 'dim', 'bright')[index % 3])
+    columns = _columns(rng)
+    variant = index % 3
+    t1 = b.time(1.2, 2.2)
+    t2 = round(t1 + rng.uniform(2.6, 3.4), 2)
+    t3 = round(t2 + rng.uniform(2.6, 3.2), 2)
+
+    def passer(after: float, before: float) -> None:
+        # In view for 0.6 s around one chunk's frame (frames are taken at the middle of each second).
+        mid = next((k + 0.5 for k in range(int(after) + 1, int(before)) if after + 0.3 <= k + 0.5 <= before - 0.8), None)
+        if mid is not None:
+            _person(b, columns[2], [[round(mid - 0.3, 2), round(mid + 0.3, 2)]])
+
+    if variant == 0:  # two arrive; someone walks past before the second arrives and again after
+        _person(b, columns[0], [[t1, b.duration]])
+        _person(b, columns[1], [[t2, b.duration]])
+        passer(t1, t2)
+        passer(t2 + 1.0, b.duration)
+        _counted(b, '>=', 2, t2)
+        _counted(b, '>=', 3, None, suffix='_never')
+    elif variant == 1:  # one is there, a second comes, then a third: exactly two for a while
+        _person(b, columns[0], [[0.0, b.duration]])
+        _person(b, columns[1], [[t2, b.duration]])
+        _person(b, columns[2], [[t3, b.duration]])
+        _counted(b, '==', 2, t2)
+        _counted(b, '>=', 4, None, suffix='_never')
+    else:  # three are there and two leave, one after the other
+        _person(b, columns[0], [[0.0, b.duration]])
+        _person(b, columns[1], [[0.0, t1 + 0.6]])
+        _person(b, columns[2], [[0.0, t2 + 0.8]])
+        _counted(b, '<=', 1, t2 + 0.8)
+        _counted(b, '>=', 4, None, suffix='_never')
+    _audio_event(b)
+
+
+def _phone(b: _Builder, at: float) -> float:
+    """A phone ringing from ``at``; returns when it stops."""
+    rng = b.rng
+    cadence = rng.choice(('us', 'uk'))
+    item = {'at': round(at, 2), 'frequency': rng.choice((800.0, 1000.0, 1200.0, 1400.0)), 'pattern': cadence,
+            'style': rng.choice(('warble', 'warble', 'bell')), 'trill': rng.choice((16.0, 20.0, 25.0)),
+            'count': 1 if cadence == 'us' else 2}
+    b.play(Kind.PHONE, item)
+    return at + (2.0 if cadence == 'us' else 4.0)
+
+
+def _kettle(b: _Builder, at: float) -> float:
+    seconds = round(b.rng.uniform(2.5, 4.0), 2)
+    b.play(Kind.KETTLE, {'at': round(at, 2), 'frequency': b.rng.choice((1200.0, 1600.0, 2000.0, 2600.0)),
+                         'duration': seconds, 'style': b.rng.choice(('single', 'double'))})
+    return at + seconds
+
+
+def _household(b: _Builder, index: int) -> None:
+    """A phone rings with the television talking nearby, a kettle whistles, and now and then something
+    beeps: a long electronic tone (not a whistle) or the microwave."""
+    rng = b.rng
+    b.set_noise(tuple(NOISE)[index % len(NOISE)])
+    t = rng.uniform(0.6, 1.2)
+    if index % 2:  # a beep first: the microwave's three beeps, or one long tone
+        microwave = index % 4 == 1
+        item = ({'at': round(t, 2), 'frequency': rng.choice((1000.0, 2000.0, 2500.0)), 'duration': 0.4, 'count': 3,
+                 'gap': 0.4} if microwave else
+                {'at': round(t, 2), 'frequency': rng.choice((900.0, 1500.0, 3000.0)),
+                 'duration': round(rng.uniform(1.6, 2.4), 2), 'count': 1, 'gap': 0.1})
+        b.play(Kind.BEEP, item)
+        t += (2.0 if microwave else item['duration']) + rng.uniform(1.2, 1.8)
+    order = (_phone, _kettle) if index % 3 else (_kettle, _phone)
+    for make in order:
+        if make is _phone:  # the television talks just before the phone rings
+            b.play(Kind.SPEECH, {'at': round(t, 2), 'text': rng.choice(SENTENCES), 'voice': rng.choice(VOICES)})
+            t += 2.6 + rng.uniform(0.2, 0.6)
+        t = make(b, t) + rng.uniform(1.6, 2.4)
+
+
+def _alarm_beeps(b: _Builder, at: float, freq: float) -> float:
+    """Beeps that are not an alarm: one group like an alarm's (the microwave's three long beeps, a
+    keypad's four short ones), or an ordinary beep; returns when they end."""
+    kind = b.rng.choice(('microwave', 'keypad', 'beep'))
+    item = {'microwave': {'duration': 0.5, 'count': 3, 'gap': 0.5}, 'keypad': {'duration': 0.1, 'count': 4, 'gap': 0.1},
+            'beep': {'duration': round(b.rng.uniform(0.15, 0.3), 2), 'count': 1, 'gap': 0.1}}[kind]
+    b.play(Kind.BEEP, {'at': round(at, 2), 'frequency': freq, **item})
+    return at + item['count'] * item['duration'] + (item['count'] - 1) * item['gap']
+
+
+def _alarm(b: _Builder, index: int) -> None:
+    """A smoke alarm (T3) and a CO alarm (T4), each sounding two cycles, after beeps that are not an
+    alarm. An alarm's beeps are beeps too: the beep watch is on time at the first beep and everything
+    after it in the scenario beeps."""
+    rng = b.rng
+    b.set_noise(tuple(NOISE)[index % len(NOISE)])
+    t = _alarm_beeps(b, rng.uniform(0.5, 1.0), rng.choice((1000.0, 1500.0, 2000.0, 2400.0)))
+    b.windows[Kind.BEEP] = b.duration
+    t += rng.uniform(2.6, 3.2)  # longer than either pattern's pause: the beeps are not a group of it
+    order = ALARMS if index % 2 == 0 else ALARMS[::-1]
+    for kind in order:
+        tempo = round(rng.uniform(0.9, 1.1), 2)
+        freq = rng.choice((520.0, 3200.0, 3400.0)) if kind is Kind.SMOKE_ALARM else rng.choice((2700.0, 2950.0))
+        steps = ALARM_PATTERNS[kind]
+        cycle = sum(on + off for on, off in steps)
+        length = tempo * (2 * cycle - steps[-1][1])
+        # Recognisable once the pattern has sounded twice: at the end of the second group's last beep.
+        b.play(kind, {'at': round(t, 2), 'frequency': freq, 'count': 2, 'tempo': tempo}, heard=round(t + length, 3))
+        t += length + rng.uniform(1.6, 2.2)
+
+
+# The standard temporal patterns, (on, off) seconds per beep (ISO 8201 / NFPA 72 T3, UL 2034 T4).
+ALARM_PATTERNS = {Kind.SMOKE_ALARM: ((0.5, 0.5), (0.5, 0.5), (0.5, 1.5)),
+                  Kind.CO_ALARM: ((0.1, 0.1), (0.1, 0.1), (0.1, 0.1), (0.1, 5.0))}
+
+
 @dataclass(frozen=True)
 class _Recipe:
     name: str
@@ -428,6 +643,10 @@ RECIPES = (
     _Recipe('nobody', _nobody, 8, 10.0, 'The person in the room leaves.'),
     _Recipe('sounds', _sounds, 12, 14.0, 'Three sounds in a row over background noise.'),
     _Recipe('robustness', _robustness, 4, 8.0, 'Silence, darkness, loud noise alone, or a camera that stops.'),
+    _Recipe('roomlight', _room_light, 20, 7.0, 'The room goes dark or the lights come on, after a dimming or a lamp.'),
+    _Recipe('people', _crowd, 12, 10.0, 'People arrive or leave one by one while someone walks past.'),
+    _Recipe('household', _household, 10, 18.0, 'A phone rings near the television, a kettle whistles, things beep.'),
+    _Recipe('alarm', _alarm, 10, 23.0, 'A smoke alarm and a CO alarm, two cycles each, after other beeps.'),
 )
 
 

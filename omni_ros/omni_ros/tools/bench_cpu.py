@@ -3,8 +3,9 @@
 Streams generated input through CpuBackend.feed: a 640x480 RGB camera at 15 fps (each second's 15 frames
 arrive as raw image bytes; the one the synchronizer picks for the chunk is decoded, as LazyFrame does)
 and 16 kHz audio, in 1 s chunks. By default every watch kind is active (light, floor, sign, person,
-beep, knock, doorbell, ding), so every perception runs, and the stream holds spoken commands (grammar and
-Whisper), questions, sound events and changing scenes: the expensive case. RTF = processing time /
+beep, knock, doorbell, ding, phone, kettle, smoke and CO alarms, the room going dark, a count of people), so
+every perception runs, and the stream holds spoken commands (grammar and Whisper), questions, sound events
+(a phone ringing and a kettle whistling among them) and changing scenes: the expensive case. RTF = processing time /
 stream time (target <= 0.5). Also prints the process RSS with all models loaded.
 
 Usage: python -m omni_ros.tools.bench_cpu [--seconds 40] [--idle] [--json]
@@ -36,6 +37,12 @@ WATCHES = [
     Watch('knock', 'when you hear a knock', continuous=True),
     Watch('bell', 'tell me when the doorbell rings', continuous=True),
     Watch('ding', 'let me know if the microwave dings', continuous=True),
+    Watch('phone', 'tell me when the phone rings', continuous=True),
+    Watch('kettle', 'tell me when the kettle whistles'),
+    Watch('smoke', 'tell me if the smoke alarm goes off'),
+    Watch('co', 'tell me if the carbon monoxide alarm goes off'),
+    Watch('dark', 'tell me when the room goes dark'),
+    Watch('crowd', 'tell me when there are at least three people', continuous=True),
 ]
 
 
@@ -60,6 +67,8 @@ def make_stream(seconds: int) -> tuple[np.ndarray, list[np.ndarray]]:
         audio = synth.mix(audio, synth.beep(), t + 4.2, 20)
         audio = synth.mix(audio, synth.knock(), t + 6.5, 20)
         audio = synth.mix(audio, synth.doorbell() if (t // 10) % 2 == 0 else synth.bell(), t + 8.1, 20)
+        audio = synth.mix(audio, synth.phone_ring('uk', 'warble', 1200.0, 20.0, 1) if (t // 10) % 2 == 0
+                          else synth.kettle(1800.0, 1.8, t), t + 2.2, 20)
     scenes = []
     for t in range(seconds):
         scenes.append(synth.scene(light=('red', 'yellow', 'green')[(t // 4) % 3], digits=str(10 + t // 3),

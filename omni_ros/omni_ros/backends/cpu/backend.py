@@ -19,7 +19,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from omni_ros.backends.cpu.asr import CommandRecognizer, FreeFormRecognizer, Recognition
-from omni_ros.backends.cpu.conditions import Need, Perceptions, SoundEvent
+from omni_ros.backends.cpu.conditions import SOUND_NAMES, Need, Perceptions, SoundEvent
 from omni_ros.backends.cpu.decisions import WatchTracker
 from omni_ros.backends.cpu.imaging import ChangeGate, is_dark
 from omni_ros.backends.cpu.instructions import (
@@ -29,7 +29,8 @@ from omni_ros.backends.cpu.lights import LightDetector
 from omni_ros.backends.cpu.numbers import words_to_digits
 from omni_ros.backends.cpu.ocr import SceneText
 from omni_ros.backends.cpu.options import OPTIONS
-from omni_ros.backends.cpu.people import PeopleDetector
+from omni_ros.backends.cpu.people import PeopleCounter, PeopleDetector
+from omni_ros.backends.cpu.room_light import RoomLightMeter
 from omni_ros.backends.cpu.sevenseg import SevenSegmentReader
 from omni_ros.backends.cpu.sound_events import SoundEventDetector
 from omni_ros.backends.cpu.spoken import CancelTarget, UtteranceKind, classify_utterance
@@ -74,9 +75,11 @@ class CpuBackend:
         self._digits = SevenSegmentReader() if o['digits'] else None
         self._ocr = SceneText(o['ocr_min_score'], o['threads'], o['ocr_width']) if o['scene_text'] else None
         self._people = PeopleDetector(o['hog_threshold']) if o['people'] else None
+        self._room = RoomLightMeter()  # a median of the frame: always available
+        self._counter = PeopleCounter()
         self._tts = FliteTts(o['tts_voice'], o['tts_sample_rate']) if o['speak'] else None
         self._parts = [p for p in (self._vad, self._commands, self._whisper, self._sounds, self._lights,
-                                   self._digits, self._ocr, self._people, self._tts) if p is not None]
+                                   self._digits, self._ocr, self._people, self._room, self._tts) if p is not None]
         self._ready = False
         self._trackers: dict[str, WatchTracker] = {}
         self._own_spoken: set[str] = set()  # spoken watches the node has not adopted yet
@@ -138,6 +141,8 @@ class CpuBackend:
         self._heard.clear()
         self._last_ocr = None
         self._last_people: tuple[int, int, float] | None = None
+        self._room.reset()
+        self._counter.reset()
         if self._ready:
             self._text_gate.reset()
             self._people_gate.reset()
@@ -330,7 +335,8 @@ class CpuBackend:
 
     def _enabled(self, need: Need) -> bool:
         return {Need.LIGHTS: self._lights, Need.DIGITS: self._digits, Need.TEXT: self._ocr,
-                Need.PEOPLE: self._people, Need.SOUNDS: self._sounds, Need.SPEECH: self._vad}[need] is not None
+                Need.PEOPLE: self._people, Need.SOUNDS: self._sounds, Need.SPEECH: self._vad,
+                Need.ROOM_LIGHT: self._room}[need] is not None
 
     def _see(self, chunk: Chunk, p: Perceptions) -> None:
         if not chunk.frames:
@@ -339,6 +345,10 @@ class CpuBackend:
         image = chunk.frames[-1].image
         asked = {n for q in self._questions if q.kind is not None for n in QUESTION_NEEDS[q.kind]}
         dark = is_dark(image)
+        if Need.ROOM_LIGHT in needs:
+            with _timed(self, 'room_light'):
+                room = self._room.update(image)
+            p.room_light, p.room_level = room.state, room.level
         # Lamps and LED digits are light sources, visible in the dark; signs and people are not.
         if Need.LIGHTS in needs:
             with _timed(self, 'lights'):
@@ -362,6 +372,7 @@ class CpuBackend:
                 self._people_gate.ran(image)
             if self._last_people is not None:
                 p.people, p.faces, p.people_confidence = self._last_people
+                p.people_range = self._counter.update(chunk.frames[-1].stamp, max(p.people, p.faces))
 
     # -- answers and speech --------------------------------------------------------------------------
     def _answer(self, q: _PendingQuestion, p: Perceptions, chunk: Chunk, out: BackendOutput) -> None:
@@ -374,8 +385,9 @@ class CpuBackend:
         elif kind is QuestionKind.SOUND:
             modality = Modality.AUDIO
             kinds = sorted({e.kind for e in self._heard})
-            text = (f"I heard {' and '.join('a ' + k for k in kinds)}." if kinds
-                    else 'I have not heard a beep, ding, doorbell or knock in the last few seconds.')
+            text = (f"I heard {' and '.join(SOUND_NAMES.get(k, 'a ' + k) for k in kinds)}." if kinds
+                    else 'I have not heard a beep, ding, doorbell, knock, phone, kettle or alarm in the last few '
+                         'seconds.')
         elif not p.has_frame:
             text, confidence = 'I cannot see anything right now: no camera image.', 0.0
         elif kind is QuestionKind.FLOOR:

@@ -6,6 +6,7 @@ box with a lit traffic-light lamp where a head and shoulders would be is not cou
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,3 +97,33 @@ class PeopleDetector:
         confidence = min(1.0, 0.5 + best / 2) if people else (0.7 if faces else 0.0)
         return PeopleResult(people, faces, confidence)
 
+
+
+class PeopleCounter:
+    """How many people are steadily in view: the fewest and most counted over the last ``window`` seconds.
+
+    A count holds only when every look in the window agrees (at least ``min_looks`` of them), so someone
+    walking past the camera, or one look that misses someone, does not change it. The looks belong to
+    the stream: at one frame a second the window is this frame and the one before; at a faster rate the
+    same span holds more looks.
+    """
+
+    def __init__(self, window: float = 1.5, min_looks: int = 2) -> None:
+        self.window = window
+        self.min_looks = min_looks
+        self._looks: deque[tuple[float, int]] = deque()
+
+    def reset(self) -> None:
+        self._looks.clear()
+
+    def update(self, stamp: float, count: int) -> tuple[int, int] | None:
+        """Add a look at ``stamp``; the (fewest, most) of the window, or None while it holds too few."""
+        if self._looks and stamp <= self._looks[-1][0]:
+            self._looks.clear()  # time went back: a new stream
+        self._looks.append((stamp, count))
+        while self._looks and self._looks[0][0] < stamp - self.window:
+            self._looks.popleft()
+        if len(self._looks) < self.min_looks:
+            return None
+        counts = [c for _, c in self._looks]
+        return min(counts), max(counts)

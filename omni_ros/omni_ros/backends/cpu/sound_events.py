@@ -1,4 +1,5 @@
-"""Sound events (beep, ding, doorbell, knock) by DSP: no bundled audio-event classifier exists offline.
+"""Sound events (beep, ding, doorbell, knock; phone, kettle, smoke and CO alarms) by DSP: no bundled
+audio-event classifier exists offline.
 
 Tones are spectral peaks that stay at one frequency for tens of milliseconds, stand well above the noise
 floor and are not during voiced speech (the VAD mask). Their loudness envelope names them: flat with an
@@ -9,6 +10,11 @@ broadband clicks: sharp attack, gone within ~50 ms, back to the background in be
 Each chunk analyses the last few seconds so events that straddle chunk boundaries are seen whole; an
 event is reported once (deduplicated by onset) and only once enough audio after its onset is in hand to
 name it (a ding waits to see whether a "dong" follows).
+
+The patterns that take seconds (alarms.py, ringing.py, kettle.py) run on a streaming tonal analysis
+(tonal.py) of every sample once. What the phone and kettle detectors hear, or may be about to name, they
+claim: a tone in a claimed span of time and pitch is not also a beep, ding or doorbell. An alarm's
+pulses are not claimed: an alarm beeps, and is named an alarm only seconds later.
 """
 
 from __future__ import annotations
@@ -17,7 +23,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from omni_ros.backends.cpu.alarms import AlarmDetector
 from omni_ros.backends.cpu.conditions import SoundEvent
+from omni_ros.backends.cpu.kettle import KettleDetector
+from omni_ros.backends.cpu.ringing import RingDetector
+from omni_ros.backends.cpu.tonal import Claim, ToneStream
 from omni_ros.data import FloatArray
 
 SR = 16000
@@ -26,6 +36,7 @@ _KN, _KHOP = 256, 128  # click analysis: 16 ms windows, 8 ms hop
 _HISTORY = 3.0  # seconds analysed each chunk
 _BELL_WAIT = 1.0  # seconds after a bell tone's onset before deciding ding vs doorbell
 _MAX_AGE = 2.6  # an event first named later than this after its onset is dropped, not reported late
+_SAME_BEEPING = 6.0  # seconds: a beep at the same pitch this soon after the last is the same beeping
 
 
 @dataclass
@@ -72,6 +83,10 @@ class SoundEventDetector:
         self.tone_snr_db = tone_snr_db
         self.click_snr_db = click_snr_db
         self.min_beep_hz = min_beep_hz
+        self._tonal = ToneStream()
+        self._alarms = AlarmDetector()
+        self._rings = RingDetector()
+        self._kettle = KettleDetector()
         self._window = np.hanning(_N).astype(np.float32)
         self._kwindow = np.hanning(_KN).astype(np.float32)
         self.reset()
@@ -88,6 +103,9 @@ class SoundEventDetector:
         self._t0 = 0.0
         self._reported: list[list] = []  # [kind, onset, end, frequency]
         self._knock_until = -1e9
+        self._claims: list[Claim] = []
+        for part in (self._tonal, self._alarms, self._rings, self._kettle):
+            part.reset()
 
     def process(self, audio: FloatArray, speech_mask: np.ndarray, start: float) -> list[SoundEvent]:
         """Events decided with this chunk; ``speech_mask`` flags samples the VAD calls speech."""
@@ -104,10 +122,23 @@ class SoundEventDetector:
             self._speech = self._speech[excess:]
             self._t0 += excess / SR
         end = self._t0 + len(self._audio) / SR
-        events = self._tone_events(end) + self._knock_events(end)
-        horizon = end - 2 * _HISTORY
+        events = self._patterns(audio, speech_mask, start)
+        events += self._tone_events(end) + self._knock_events(end)
+        horizon = end - max(2 * _HISTORY, _HISTORY + _SAME_BEEPING)
         self._reported = [r for r in self._reported if r[2] > horizon]
         return events
+
+    # -- alarms, phones, kettles ---------------------------------------------------------------------
+    def _patterns(self, audio: np.ndarray, speech_mask: np.ndarray, start: float) -> list[SoundEvent]:
+        closed = self._tonal.push(audio, speech_mask, start)
+        now = self._tonal.now
+        events = self._alarms.update(closed, now) + self._rings.update(self._tonal)
+        events += self._kettle.update(self._tonal.open_tracks + closed, self._rings.trills(), now)
+        self._claims = self._rings.claims() + self._kettle.claims()
+        return events
+
+    def _claimed(self, tone: _Tone) -> bool:
+        return any(claim.covers(tone.onset, tone.end, tone.freq) for claim in self._claims)
 
     # -- tones ---------------------------------------------------------------------------------------
     def _tones(self) -> list[_Tone]:
@@ -177,7 +208,7 @@ class SoundEventDetector:
 
     def _tone_events(self, end: float) -> list[SoundEvent]:
         events = []
-        tones = sorted(self._tones(), key=lambda tone: tone.onset)
+        tones = sorted((t for t in self._tones() if not self._claimed(t)), key=lambda tone: tone.onset)
         bells = [t for t in tones if t.bell_like]
 
         def strikes_near(start: float, stop: float) -> int:
@@ -277,7 +308,7 @@ class SoundEventDetector:
         if kind == 'beep':
             for previous in self._reported:
                 # "beep beep beep" is one event: same pitch, starting soon after the previous beep ended.
-                if previous[0] == 'beep' and 0 <= onset - previous[2] <= 0.7 and \
+                if previous[0] == 'beep' and 0 <= onset - previous[2] <= _SAME_BEEPING and \
                         abs(previous[3] - freq) <= 0.03 * freq + 32:
                     previous[2] = max(previous[2], end)
                     return

@@ -81,6 +81,101 @@ def knock(count: int = 3, gap: float = 0.22, seed: int | Sequence[int] = 0, rate
     return np.concatenate(parts) / 1.5
 
 
+# Standard temporal patterns (ISO 8201 / NFPA 72 T3; UL 2034 / NFPA 720 T4): (on, off) seconds per pulse.
+ALARM_PATTERNS = {'T3': ((0.5, 0.5), (0.5, 0.5), (0.5, 1.5)),
+                  'T4': ((0.1, 0.1), (0.1, 0.1), (0.1, 0.1), (0.1, 5.0))}
+# Ring cadences, (on, off) seconds per burst: North American single ring, British double ring.
+RING_CADENCES = {'us': ((2.0, 4.0),), 'uk': ((0.4, 0.2), (0.4, 2.0))}
+
+
+def _piezo(freq: float, seconds: float, rate: int) -> np.ndarray:
+    """A piezo sounder's tone: a squarish wave (odd harmonics, softened) with 3 ms ramps."""
+    t = np.arange(int(round(seconds * rate))) / rate
+    wave = sum(np.sin(2 * np.pi * freq * k * t) / k for k in (1, 3, 5) if freq * k < rate / 2)
+    ramp = np.minimum(1.0, np.minimum(t, t[::-1]) / 0.003)
+    return wave * ramp
+
+
+def alarm(pattern: str = 'T3', freq: float = 3200.0, cycles: int = 2, tempo: float = 1.0,
+          rate: int = SR) -> FloatArray:
+    """A smoke (T3) or CO (T4) alarm sounding ``cycles`` cycles; ``tempo`` scales every duration (real
+    alarms keep the pattern within about 10 %). Ends with the last pulse (its long pause is not included)."""
+    parts = []
+    for cycle in range(cycles):
+        steps = ALARM_PATTERNS[pattern]
+        for i, (on, off) in enumerate(steps):
+            parts.append(_piezo(freq, on * tempo, rate))
+            if not (cycle == cycles - 1 and i == len(steps) - 1):
+                parts.append(np.zeros(int(round(off * tempo * rate))))
+    out = np.concatenate(parts)
+    return (out / np.max(np.abs(out))).astype(np.float32)
+
+
+def phone_ring(cadence: str = 'us', style: str = 'warble', freq: float = 1000.0, trill: float = 20.0,
+               rings: int = 2, rate: int = SR) -> FloatArray:
+    """A telephone ringing ``rings`` ring cycles in ``cadence``; ends with the last burst.
+
+    warble: an electronic ringer switching between two tones (``freq`` and 1.25 x ``freq``) ``trill``
+    times a second each way; bell: a hammer striking two gongs alternately, ``trill`` strikes a second.
+    """
+    bursts = [on for _ in range(rings) for on, _ in RING_CADENCES[cadence]]
+    offs = [off for _ in range(rings) for _, off in RING_CADENCES[cadence]]
+    parts = []
+    for i, on in enumerate(bursts):
+        t = np.arange(int(round(on * rate))) / rate
+        if style == 'warble':
+            high = (np.floor(t * trill * 2) % 2).astype(bool)  # alternate every 1 / (2 trill) s
+            f = np.where(high, freq * 1.25, freq)
+            phase = 2 * np.pi * np.cumsum(f) / rate  # phase-continuous switching
+            wave = np.sin(phase) + 0.25 * np.sin(3 * phase)
+        else:
+            wave = np.zeros_like(t)
+            for k, start in enumerate(np.arange(0.0, on, 0.5 / trill)):  # each gong struck trill times a second
+                gong = freq if k % 2 == 0 else freq * 1.19
+                tt = t[t >= start] - start
+                strike = sum(a * np.sin(2 * np.pi * gong * r * tt) for r, a in ((1.0, 1.0), (2.4, 0.35), (4.1, 0.15)))
+                wave[t >= start] += strike * np.exp(-tt / 0.06)
+        ramp = np.minimum(1.0, np.minimum(t, t[::-1]) / 0.005)
+        parts.append(wave * ramp)
+        if i + 1 < len(bursts):
+            parts.append(np.zeros(int(round(offs[i] * rate))))
+    out = np.concatenate(parts)
+    return (out / np.max(np.abs(out))).astype(np.float32)
+
+
+def kettle(freq: float = 1800.0, seconds: float = 4.0, seed: int | Sequence[int] = 0, two_tone: bool = False,
+           rate: int = SR) -> FloatArray:
+    """A whistling kettle: a breathy whistle that swells over about half a second as the steam builds,
+    its pitch creeping up a few per cent and wavering, and stopping when taken off the heat."""
+    rng = np.random.default_rng(seed)
+    n = int(round(seconds * rate))
+    t = np.arange(n) / rate
+
+    def slow_noise(cutoff: float) -> np.ndarray:
+        spectrum = np.fft.rfft(rng.standard_normal(n))
+        spectrum[np.fft.rfftfreq(n, 1.0 / rate) > cutoff] = 0
+        x = np.fft.irfft(spectrum, n)
+        return x / (np.std(x) + 1e-12)
+
+    rise = rng.uniform(0.3, 0.8)
+    glide = rng.uniform(0.02, 0.06)
+    pitch = freq * (1 + glide * (1 - np.exp(-t / rng.uniform(0.8, 2.0)))) * (1 + 0.002 * slow_noise(6.0))
+    swell = (1 - np.exp(-t / rise)) ** 2 * (1 + 0.12 * slow_noise(8.0))
+    swell *= np.minimum(1.0, (t[::-1] + 1e-3) / 0.15)  # taken off the heat
+    phase = 2 * np.pi * np.cumsum(pitch) / rate
+    out = np.sin(phase)
+    if two_tone:
+        out += 0.6 * np.sin(phase * 1.17)
+    # Breath: noise in a band around the whistle.
+    spectrum = np.fft.rfft(rng.standard_normal(n))
+    f = np.fft.rfftfreq(n, 1.0 / rate)
+    spectrum *= np.exp(-((f - freq * (1 + glide / 2)) / 120.0) ** 2)
+    breath = np.fft.irfft(spectrum, n)
+    out = out + 0.15 * breath / (np.std(breath) + 1e-12)
+    out *= swell
+    return (out / np.max(np.abs(out))).astype(np.float32)
+
+
 def noise(seconds: float, level: float = 0.01, color: str = 'white', seed: int = 0) -> FloatArray:
     rng = np.random.default_rng(seed)
     x = rng.standard_normal(int(seconds * SR))
