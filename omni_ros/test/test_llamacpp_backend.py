@@ -80,7 +80,7 @@ def test_stacked_grid_is_a_second_prefill(make, server):
 
 
 def test_force_listen_skips_decode(make, server):
-    b = make(force_listen_count=2)
+    b = make(barge_in_listen_units=2)
     b.setup()
     b.interrupt(InterruptMode.FORCE_LISTEN)
     for i in range(3):
