@@ -463,6 +463,7 @@ def test_stack_images_matches_minicpmo_utils(n, size):
     ours = np.asarray(stack_images(images))
     assert ours.shape == theirs.shape
     np.testing.assert_array_equal(ours, theirs)
+    np.testing.assert_array_equal(np.asarray(stack_images([np.asarray(im) for im in images])), theirs)  # fast path
 
 
 # --- knobs ----------------------------------------------------------------------------------------------------
@@ -550,3 +551,28 @@ def test_vocoder_standin_has_token2wavs_interface():
     for refusal in ('Call set_stream_cache(prompt_wav) before stream()', 'Prompt changed',
                     'Non-final chunk requires fresh tokens'):
         assert refusal in stream_src
+
+
+def test_scripted_double_mirrors_the_unified_class(make, tiny_checkpoint):  # noqa: F811
+    """doubles/minicpmo/duplex_double.py against DuplexCapability: method names, parameters, defaults,
+    result keys of a real unit, and the settings upstream reads."""
+    import inspect
+
+    from doubles.minicpmo import duplex_double
+
+    b = make()
+    real = type(b.engine.duplex)
+    for name in ('prepare', 'streaming_prefill', 'streaming_generate', 'finalize_unit', 'set_break_event',
+                 'clear_break_event', 'set_session_stop', 'clear_session_stop', 'is_break_set',
+                 'is_session_stop_set'):
+        ours = inspect.signature(getattr(duplex_double.DuplexDouble, name))
+        theirs = inspect.signature(getattr(real, name))
+        assert [(p.name, p.default) for p in ours.parameters.values()] == \
+            [(p.name, p.default) for p in theirs.parameters.values()], name
+    assert isinstance(inspect.getattr_static(real, 'needs_finalize'), property)
+    feed(b, 0, 1)
+    assert set(b.log.returned('streaming_generate')[-1]) == set(duplex_double.RESULT_KEYS)
+    source = inspect.getsource(real.__init__)
+    read = set(__import__('re').findall(r'kwargs\.get\("(\w+)"', source))
+    named = {p for p in inspect.signature(real.__init__).parameters if p not in ('self', 'model', 'device', 'kwargs')}
+    assert read | named == set(duplex_double.KNOWN_SETTINGS)

@@ -410,7 +410,8 @@ class TransformersEngine:
             raise BackendError(f'{self._name}: streaming_generate returned no {", ".join(missing)}; the model '
                                'code revision does not match the documented duplex API (transformers==4.51.0)')
         listen = bool(res['is_listen'])
-        speech = None if listen else _to_numpy(res['audio_waveform'])
+        # Listening units carry 1 s of zeros upstream; without speech the unified code still returns zeros.
+        speech = None if listen or not self._o['generate_audio'] else _to_numpy(res['audio_waveform'])
         return UnitResult(is_listen=listen, text=res['text'] or '', end_of_turn=bool(res['end_of_turn']),
                           speech=speech, speech_rate=SPEECH_RATE, model_s=model_s)
 

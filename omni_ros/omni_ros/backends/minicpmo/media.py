@@ -128,9 +128,20 @@ def stack_images(images: Sequence[Any], line_width: int = 6) -> Any:
     ``minicpmo/utils.py:29-131``; test_minicpmo_upstream.py compares the result with that function.
     """
     from PIL import Image
-    pics = [to_pil(im) if not isinstance(im, Image.Image) else im.convert('RGB') for im in images]
-    if not pics:
+    if not images:
         raise ValueError('stack_images needs at least one image')
+    arrays = [np.asarray(im) for im in images if not isinstance(im, Image.Image)]
+    if len(arrays) == len(images) and all(a.dtype == np.uint8 and a.ndim == 3 and a.shape[2] == 3
+                                          and a.shape == arrays[0].shape for a in arrays):
+        # Camera frames of one size (the usual case): compose in numpy, one conversion at the end.
+        h, w = arrays[0].shape[:2]
+        rows, cols = stacked_layout([(w, h)] * len(arrays), line_width)
+        canvas = np.zeros((rows * h + (rows - 1) * line_width, cols * w + (cols - 1) * line_width, 3), np.uint8)
+        for i, a in enumerate(arrays[:rows * cols]):
+            r, c = divmod(i, cols)
+            canvas[r * (h + line_width):r * (h + line_width) + h, c * (w + line_width):c * (w + line_width) + w] = a
+        return Image.fromarray(canvas, 'RGB')
+    pics = [to_pil(im) if not isinstance(im, Image.Image) else im.convert('RGB') for im in images]
     rows, cols = stacked_layout([p.size for p in pics], line_width)
     cw, ch = max(p.width for p in pics), max(p.height for p in pics)
     canvas = Image.new('RGB', (cols * cw + (cols - 1) * line_width, rows * ch + (rows - 1) * line_width), (0, 0, 0))
