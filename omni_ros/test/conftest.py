@@ -13,6 +13,9 @@ import pytest
 
 from omni_ros.tools import processes
 
+# Fixtures of the `upstream` tier (the tiny MiniCPM-o 4.5 checkpoint, the vocoder stand-in), for every test file.
+from doubles.minicpmo.upstream import loaded_models, tiny_checkpoint, vocoder_standin  # noqa: E402,F401
+
 # Before anything imports rclpy: keep DDS traffic on this machine, give this test run its own domain
 # (several runs may share a machine), and keep ROS logs out of the home directory.
 os.environ.update(processes.isolated_ros_env())

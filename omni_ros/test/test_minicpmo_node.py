@@ -25,7 +25,7 @@ import pytest
 from conftest import wait_for
 
 import test_barge_in_dds as room_support
-from doubles.minicpmo.upstream import read_jsonl, tiny_checkpoint, vocoder_env  # noqa: F401  (fixture)
+from doubles.minicpmo.upstream import read_jsonl, vocoder_env
 from omni_ros import mapping
 from omni_ros.tools import processes
 from omni_ros.types import Speech
@@ -44,7 +44,7 @@ def _env(tmp_path: Path, trace: Path) -> dict[str, str]:
 
 
 def test_node_watches_speech_and_barge_in_on_the_tiny_upstream_model(ros_client, log_dir, tmp_path,
-                                                                       tiny_checkpoint) -> None:  # noqa: F811
+                                                                       tiny_checkpoint) -> None:
     from diagnostic_msgs.msg import DiagnosticArray
     from rclpy.action import ActionClient
     from rclpy.qos import qos_profile_sensor_data
@@ -152,7 +152,7 @@ def test_node_watches_speech_and_barge_in_on_the_tiny_upstream_model(ros_client,
     assert code == 0, f'omni_node did not shut down cleanly ({code}):\n{node.output()}'
 
 
-def test_omni_eval_crossing_with_minicpmo(tmp_path, tiny_checkpoint) -> None:  # noqa: F811
+def test_omni_eval_crossing_with_minicpmo(tmp_path, tiny_checkpoint) -> None:
     """``omni_eval crossing --backend minicpmo`` runs the whole scenario on the tiny upstream model."""
     trace = tmp_path / 'token2wav.jsonl'
     options = [f'--option={k}={v}' for k, v in {'model_path': tiny_checkpoint, **MODEL}.items()]

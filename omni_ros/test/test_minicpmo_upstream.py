@@ -28,7 +28,7 @@ import numpy as np
 import pytest
 
 from doubles.minicpmo.stream import chunk
-from doubles.minicpmo.upstream import CallLog, loaded_models, tiny_checkpoint, vocoder_standin  # noqa: F401
+from doubles.minicpmo.upstream import CallLog
 from omni_ros.backends.minicpmo import MiniCPMoBackend
 from omni_ros.backends.minicpmo.hf_engine import TransformersEngine
 from omni_ros.backends.minicpmo.options import DUPLEX_SETTING_KEYS, GENERATE_KEYS
@@ -73,7 +73,7 @@ def _load_key(options: dict) -> tuple:
 
 
 @pytest.fixture
-def make(tiny_checkpoint: Path, vocoder_standin: Any, loaded_models: dict  # noqa: F811
+def make(tiny_checkpoint: Path, vocoder_standin: Any, loaded_models: dict
          ) -> Iterator[Callable[..., MiniCPMoBackend]]:
     """A factory of set-up backends on the tiny checkpoint; each comes with ``.log`` (a CallLog).
 
@@ -116,7 +116,7 @@ def feed(b: MiniCPMoBackend, first: int, n: int, **kw: Any) -> list:
 
 # --- loading ----------------------------------------------------------------------------------------------
 
-def test_setup_loads_the_checkpoint_code_the_way_the_demo_server_does(make, tiny_checkpoint):  # noqa: F811
+def test_setup_loads_the_checkpoint_code_the_way_the_demo_server_does(make, tiny_checkpoint):
     """Mismatch: the backend called ``model.as_duplex()``, which this upstream revision does not define."""
     b = make(fresh=True, warmup=True)
     engine, duplex = b.engine, b.engine.duplex
@@ -146,7 +146,7 @@ def test_plain_revision_loads_through_its_own_duplex_class(make, caplog):
 
 
 @pytest.mark.parametrize('api', ['as_duplex', 'from_existing_model'])
-def test_later_adapters_are_used_when_the_revision_has_them(make, monkeypatch, tiny_checkpoint, api):  # noqa: F811
+def test_later_adapters_are_used_when_the_revision_has_them(make, monkeypatch, tiny_checkpoint, api):
     """as_duplex (README, later adapter) and MiniCPMODuplex.from_existing_model build the same object."""
     from omni_ros.backends.minicpmo.upstream_code import import_model_module
 
@@ -170,7 +170,7 @@ def test_later_adapters_are_used_when_the_revision_has_them(make, monkeypatch, t
     assert feed(b, 0, 1)[0] is not None and b.log.names()[-1] == 'finalize_unit'
 
 
-def test_transformers_remote_code_check_is_why_the_code_is_imported_as_a_package(tiny_checkpoint):  # noqa: F811
+def test_transformers_remote_code_check_is_why_the_code_is_imported_as_a_package(tiny_checkpoint):
     """AutoModel(trust_remote_code=True) trips transformers' import check on this revision; our path does not."""
     import transformers
 
@@ -188,7 +188,7 @@ def test_transformers_remote_code_check_is_why_the_code_is_imported_as_a_package
     ('no_vocoder_dir', 'assets/token2wav'),
     ('bad_code', 'has no modeling_minicpmo_unified.py'),
 ])
-def test_setup_errors_name_what_to_change(tiny_checkpoint, tmp_path, change, message):  # noqa: F811
+def test_setup_errors_name_what_to_change(tiny_checkpoint, tmp_path, change, message):
     folder = tmp_path / 'ckpt'
     folder.mkdir()
     for p in tiny_checkpoint.iterdir():
@@ -207,7 +207,7 @@ def test_setup_errors_name_what_to_change(tiny_checkpoint, tmp_path, change, mes
     assert b.engine is None
 
 
-def test_out_of_memory_is_explained_and_setup_can_retry(tiny_checkpoint, vocoder_standin, monkeypatch):  # noqa: F811
+def test_out_of_memory_is_explained_and_setup_can_retry(tiny_checkpoint, vocoder_standin, monkeypatch):
     from omni_ros.backends.minicpmo.upstream_code import import_model_module
 
     module = import_model_module(tiny_checkpoint, 'modeling_minicpmo_unified')
@@ -229,7 +229,7 @@ def test_out_of_memory_is_explained_and_setup_can_retry(tiny_checkpoint, vocoder
 
 # --- speech -------------------------------------------------------------------------------------------------
 
-def test_speech_comes_from_the_voice_and_the_tts_tokens(make, vocoder_standin, tiny_checkpoint):  # noqa: F811
+def test_speech_comes_from_the_voice_and_the_tts_tokens(make, vocoder_standin, tiny_checkpoint):
     """Mismatch: ``prepare()`` never got ``prompt_wav_path``, so upstream never set up the vocoder and every
     speaking unit's ``audio_waveform`` was None (no speech at all)."""
     b = make()
@@ -553,7 +553,7 @@ def test_vocoder_standin_has_token2wavs_interface():
         assert refusal in stream_src
 
 
-def test_scripted_double_mirrors_the_unified_class(make, tiny_checkpoint):  # noqa: F811
+def test_scripted_double_mirrors_the_unified_class(make, tiny_checkpoint):
     """doubles/minicpmo/duplex_double.py against DuplexCapability: method names, parameters, defaults,
     result keys of a real unit, and the settings upstream reads."""
     import inspect

@@ -49,8 +49,8 @@ def _double_module() -> Any:
     if not DOUBLE.is_file():
         sys.exit(f'bench_minicpmo: {DOUBLE} not found; run from a source checkout of omni_ros')
     spec = importlib.util.spec_from_file_location('omni_ros_bench_duplex_double', DOUBLE)
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
     spec.loader.exec_module(module)
     return module
 
@@ -217,7 +217,9 @@ def run_real(args: argparse.Namespace) -> int:
     backend.setup()
     print(f'  set-up through the backend (load, vocoder, warm-up unit) {time.perf_counter() - t0:.1f} s'
           + (f'; GPU memory {torch.cuda.memory_allocated() / 2**30:.1f} GiB' if cuda else ''))
-    timed = _Timed(backend.engine.duplex, torch, args.device)
+    engine = backend.engine
+    assert isinstance(engine, TransformersEngine)
+    timed = _Timed(engine.duplex, torch, args.device)
     backend.set_watches([Watch('w1', WATCH)])
     try:
         for frames, label in ((1, '1 frame 1280x720 + 1 s audio'), (5, '5 stacked frames 1280x720 + 1 s audio')):

@@ -45,7 +45,8 @@ SPEECH_RATE = 24000
 RESULT_KEYS = ('is_listen', 'text', 'end_of_turn', 'audio_waveform')
 VOICE_DIR = Path('assets') / 'ref_audio'
 VOCODER_DIR = Path('assets') / 'token2wav'
-INSTALL_HINT = "pip install 'omni_ros[minicpmo]' (transformers==4.51.0, torch>=2.3,<=2.8 with CUDA, minicpmo-utils[all])"
+INSTALL_HINT = ("pip install 'omni_ros[minicpmo]' (transformers==4.51.0, torch>=2.3,<=2.8 with CUDA, "
+                'minicpmo-utils[all])')
 MEMORY_HINT = ('bf16 needs about 19 GB of GPU memory, an int4 AWQ checkpoint about 11 GB: use a bigger GPU, '
                'set minicpmo.dtype int4-awq with an AWQ checkpoint, free the GPU from other processes, or use '
                'the llamacpp_omni backend with a Q4_K_M GGUF (~9 GB)')
@@ -393,7 +394,8 @@ class TransformersEngine:
             if isinstance(pre, dict) and pre.get('success') is False:
                 if self._halted():  # expected after set_break_event() / set_session_stop() (M:2702)
                     return UnitResult(True, '', False, None, SPEECH_RATE, time.perf_counter() - t0, halted=True)
-                raise BackendError(f"{self._name}: streaming_prefill refused the unit: {pre.get('reason') or 'no reason given'}")
+                reason = pre.get('reason') or 'no reason given'
+                raise BackendError(f'{self._name}: streaming_prefill refused the unit: {reason}')
             res = self.duplex.streaming_generate(**self._generate_args(unit.force_listen))
             if self._finalize and getattr(self.duplex, 'needs_finalize', True):
                 self.duplex.finalize_unit()  # the unified code requires it before the next prefill

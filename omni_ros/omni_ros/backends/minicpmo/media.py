@@ -136,11 +136,11 @@ def stack_images(images: Sequence[Any], line_width: int = 6) -> Any:
         # Camera frames of one size (the usual case): compose in numpy, one conversion at the end.
         h, w = arrays[0].shape[:2]
         rows, cols = stacked_layout([(w, h)] * len(arrays), line_width)
-        canvas = np.zeros((rows * h + (rows - 1) * line_width, cols * w + (cols - 1) * line_width, 3), np.uint8)
+        grid = np.zeros((rows * h + (rows - 1) * line_width, cols * w + (cols - 1) * line_width, 3), np.uint8)
         for i, a in enumerate(arrays[:rows * cols]):
             r, c = divmod(i, cols)
-            canvas[r * (h + line_width):r * (h + line_width) + h, c * (w + line_width):c * (w + line_width) + w] = a
-        return Image.fromarray(canvas, 'RGB')
+            grid[r * (h + line_width):r * (h + line_width) + h, c * (w + line_width):c * (w + line_width) + w] = a
+        return Image.fromarray(grid, 'RGB')
     pics = [to_pil(im) if not isinstance(im, Image.Image) else im.convert('RGB') for im in images]
     rows, cols = stacked_layout([p.size for p in pics], line_width)
     cw, ch = max(p.width for p in pics), max(p.height for p in pics)
@@ -150,7 +150,7 @@ def stack_images(images: Sequence[Any], line_width: int = 6) -> Any:
             scale = min(cw / pic.width, ch / pic.height)
             nw, nh = max(1, int(round(pic.width * scale))), max(1, int(round(pic.height * scale)))
             cell = Image.new('RGB', (cw, ch), (255, 255, 255))
-            cell.paste(pic.resize((nw, nh), Image.BICUBIC), ((cw - nw) // 2, (ch - nh) // 2))
+            cell.paste(pic.resize((nw, nh), Image.Resampling.BICUBIC), ((cw - nw) // 2, (ch - nh) // 2))
             pic = cell
         r, c = divmod(i, cols)
         canvas.paste(pic, (c * (cw + line_width), r * (ch + line_width)))

@@ -12,7 +12,7 @@ import logging
 import re
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Optional, Sequence, Set
+from typing import AbstractSet, Optional, Sequence
 
 from omni_ros.types import EventKind, Question, Watch
 
@@ -197,7 +197,7 @@ class PromptBook:
         self._recent.clear()
 
     # --- attribution ----------------------------------------------------------------------------
-    def attribute(self, text: str, answerable: Optional[Set[str]] = None) -> Attribution:
+    def attribute(self, text: str, answerable: Optional[AbstractSet[str]] = None) -> Attribution:
         """Which watch or question a finished spoken turn belongs to.
 
         ``answerable``: the question tags the model had been asked when the turn began (default: all open
