@@ -14,10 +14,16 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import Iterator
 
 import pytest
+
+# Before transformers is imported (it reads these once): offline, and the dynamic-module copies that
+# transformers makes of the processor/tokenizer code go to a per-run folder, not ~/.cache/huggingface.
+os.environ.setdefault('HF_HUB_OFFLINE', '1')
+os.environ.setdefault('HF_MODULES_CACHE', tempfile.mkdtemp(prefix='omni_ros_hf_modules_'))
 
 VOCODER_DIR = Path(__file__).resolve().parents[1] / 'vocoder'
 
@@ -27,7 +33,6 @@ def tiny_checkpoint() -> Path:
     """The tiny random MiniCPM-o 4.5 checkpoint folder (built once per run, then cached)."""
     pytest.importorskip('torch', reason='needs requirements/test-minicpmo.txt')
     pytest.importorskip('transformers', reason='needs requirements/test-minicpmo.txt')
-    os.environ.setdefault('HF_HUB_OFFLINE', '1')
     from omni_ros.backends.minicpmo import checkpoint
 
     return checkpoint.cached_checkpoint('tiny')
