@@ -297,11 +297,11 @@ def test_watch_or_question_change_does_not_make_the_model_deaf(make):
     """Mismatch: ``force_listen_count`` went to upstream, where it means "the first N units after each
     prepare" (M:3067), so every watch or question change made the model deaf for 3 s."""
     b = make(reprepare_max_defer_units=0)
-    feed(b, 0, 2)
+    feed(b, 0, 1)
     b.set_watches([Watch('w-green', WATCH)])
-    feed(b, 2, 3)
+    feed(b, 1, 2)
     b.ask(Question('q-1', 'What colour is the light?'))
-    feed(b, 5, 3)
+    feed(b, 3, 2)
     assert b.log.names().count('prepare') == 3  # session start, watch change, question
     assert b.engine.duplex.force_listen_count == 0
     assert not any(b.log.generate_forced_at_start)
@@ -370,11 +370,11 @@ def test_carried_summary_is_not_a_second_previous_section(make):
     """Mismatch: our summary used upstream's ``previous:`` marker on top of upstream's own context carry
     (utils.py:1795-1824), which adds its own ``previous:`` section after sliding."""
     b = make(context_max_units=2, reprepare_max_defer_units=0, barge_in_listen_units=1)
-    feed(b, 0, 2)
+    feed(b, 0, 1)
     b.interrupt(InterruptMode.FORCE_LISTEN)  # closes the spoken turn: it is remembered
-    feed(b, 2, 1)
+    feed(b, 1, 1)
     b.set_watches([Watch('w-green', WATCH)])  # a new prepare: upstream starts an empty context
-    feed(b, 3, 4)  # more units than context_max_units: upstream slides and carries its own "previous:"
+    feed(b, 2, 3)  # more units than context_max_units: upstream slides and carries its own "previous:"
     prep = b.log.of('prepare')[-1]
     text = prep['prefix_system_prompt'] + (prep['suffix_system_prompt'] or '')
     assert SUMMARY_LABEL in text and CONTEXT_PREVIOUS_MARKER not in text
@@ -502,9 +502,9 @@ def test_one_session_end_to_end(make, vocoder_standin):
     b._governor.reset_lag()
     outs.append(b.feed(type(chunk(2))(2, 2.0, 1.0, 16000, np.zeros(16000, np.float32), ())))
     b.interrupt(InterruptMode.FORCE_LISTEN)
-    outs += feed(b, 3, 4, n_frames=3)
+    outs += feed(b, 3, 2, n_frames=3)
     b.set_watches([Watch('w-door', 'tell me when the door opens')])
-    outs += feed(b, 7, 3, n_frames=3)
+    outs += feed(b, 5, 2, n_frames=3)
     names = b.log.names()
     # Every prefill is followed by generate and finalize_unit before the next prefill (U:4577).
     for i, name in enumerate(names):
@@ -516,7 +516,7 @@ def test_one_session_end_to_end(make, vocoder_standin):
     assert any(t.final and t.interrupted for o in outs for t in o.transcripts)
     assert sum(len(o.speech) for o in outs) >= 2
     assert b.watch_tag('w-door') == 'W2' and '[W2] tell me when the door opens' in b.system_prompt
-    assert 'w-green' not in b.system_prompt and b.stats.units_run == 10
+    assert 'w-green' not in b.system_prompt and b.stats.units_run == 7
     b.shutdown()
     assert b.log.names()[-1] == 'set_session_stop' and b.engine is None
 
