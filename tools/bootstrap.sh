@@ -78,6 +78,19 @@ build_interfaces() {
   mark_done "$name" "$h"
 }
 
+# Upstream source the MiniCPM-o test tier reads but never installs (requirements/minicpmo-utils-src.txt).
+fetch_sources() {
+  local h dest=$venv/share/omni_ros/sdist
+  h=$(inputs_hash requirements/minicpmo-utils-src.txt)
+  up_to_date sources "$h" && return
+  log "downloading minicpmo-utils source (read by the upstream tests, not installed)"
+  mkdir -p "$dest"
+  "$venv/bin/pip" download -q --disable-pip-version-check --no-deps --no-build-isolation --no-binary :all: \
+    --require-hashes -r "$root/requirements/minicpmo-utils-src.txt" -d "$dest" \
+    2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+  mark_done sources "$h"
+}
+
 install_omni_ros() {
   local h
   h=$(inputs_hash omni_ros/setup.py omni_ros/setup.cfg omni_ros/package.xml omni_ros/launch omni_ros/config \
@@ -92,6 +105,7 @@ install_omni_ros() {
 
 install_apt
 install_venv
+fetch_sources
 build_interfaces interfaces omni_ros_interfaces
 # A test copy of the released audio_common_msgs (omni_ros/test/interfaces/README.md), for the tests of
 # that input; a ROS install uses the real package instead.

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     import rclpy.node
 
     from omni_ros import scenario
+# Fixtures of the `upstream` tier (the tiny MiniCPM-o 4.5 checkpoint, the vocoder stand-in), for every test file.
+from doubles.minicpmo.upstream import loaded_models, tiny_checkpoint, vocoder_standin  # noqa: E402,F401
 
 # Before anything imports rclpy: keep DDS traffic on this machine, give this test run its own domain
 # (several runs may share a machine), and keep ROS logs out of the home directory.

@@ -7,13 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from doubles.minicpmo.upstream import tiny_checkpoint  # noqa: F401  (fixture)
 from omni_ros.backends.minicpmo import checkpoint
 
 pytestmark = pytest.mark.upstream
 
 
-def test_tiny_checkpoint_is_a_complete_hf_folder(tiny_checkpoint: Path) -> None:  # noqa: F811
+def test_tiny_checkpoint_is_a_complete_hf_folder(tiny_checkpoint: Path) -> None:
     names = {p.name for p in tiny_checkpoint.iterdir()}
     assert {'config.json', 'model.safetensors', 'modeling_minicpmo.py', 'modeling_minicpmo_unified.py',
             'configuration_minicpmo.py', 'processing_minicpmo.py', 'tokenization_minicpmo_fast.py',
@@ -32,7 +31,7 @@ def test_tiny_checkpoint_is_a_complete_hf_folder(tiny_checkpoint: Path) -> None:
         assert (tiny_checkpoint / name).read_bytes() == (up / name).read_bytes()
 
 
-def test_weights_load_into_the_upstream_class_without_missing_keys(tiny_checkpoint: Path) -> None:  # noqa: F811
+def test_weights_load_into_the_upstream_class_without_missing_keys(tiny_checkpoint: Path) -> None:
     import torch
     from safetensors import safe_open
 
@@ -54,7 +53,7 @@ def test_weights_load_into_the_upstream_class_without_missing_keys(tiny_checkpoi
     assert model.llm.config.num_hidden_layers == 2 and len(model.vpm.encoder.layers) == 1  # last layer dropped
 
 
-def test_cache_is_keyed_by_the_upstream_sources(tiny_checkpoint: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_cache_is_keyed_by_the_upstream_sources(tiny_checkpoint: Path, tmp_path: Path) -> None:
     up = checkpoint.default_upstream_dir()
     assert tiny_checkpoint.name.endswith(checkpoint.source_hash(up, 'tiny', 0))
     assert checkpoint.cached_checkpoint('tiny') == tiny_checkpoint  # second call: no rebuild

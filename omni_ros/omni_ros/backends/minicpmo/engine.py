@@ -31,10 +31,11 @@ class UnitResult:
     speech: Optional[FloatArray]  # float32 mono at speech_rate, None while listening
     speech_rate: int = 24000
     model_s: float = 0.0  # wall time inside the runtime
+    halted: bool = False  # the runtime refused the unit because a break arrived during it (nothing to map)
 
 
 class DuplexEngine(Protocol):
-    #: Whether step() honours force_listen; if not, the session turns FORCE_LISTEN into a break.
+    #: Whether step() honours force_listen; if not, the session turns FORCE_LISTEN into a break (and logs it).
     supports_force_listen: bool
 
     def load(self) -> None:
@@ -42,7 +43,8 @@ class DuplexEngine(Protocol):
 
     def close(self) -> None: ...
 
-    def prepare(self, prompt: SystemPrompt, ref_audio: Optional[np.ndarray]) -> None: ...
+    def prepare(self, prompt: SystemPrompt, ref_audio: Optional[np.ndarray]) -> Optional[str]:
+        """Start a fresh context with this prompt; may return the prompt text as the runtime got it."""
 
     def step(self, unit: ModelUnit) -> UnitResult: ...
 

@@ -6,7 +6,6 @@ Kept free of torch so the llama.cpp-omni client and the benchmark share it. PIL 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
@@ -97,56 +96,96 @@ def to_pil(image: ImageArray) -> Any:
     return Image.fromarray(np.ascontiguousarray(arr), 'RGB')
 
 
-def grid_image(images: Sequence[ImageArray], width: int, height: int) -> Any:
-    """One image holding ``images`` in time order, two per row, each at half the main frame's size.
+def stacked_layout(sizes: Sequence[tuple[int, int]], line_width: int = 6) -> tuple[int, int]:
+    """(rows, cols) of upstream's stacked image for frames of these sizes.
 
-    Upstream's "high refresh" mode feeds the other frames of a second as one stacked image; a grid at
-    half resolution keeps it at most one main frame in size, so it costs one image slice.
+    minicpmo-utils ``minicpmo/utils.py`` (concat_images): 2 frames side by side or one above the other and
+    3 frames in a row or a column, whichever canvas is closer to square (2 frames with equally square
+    canvases: side by side when the frames are landscape); 4 frames 2x2; any other count one row.
+    """
+    n = len(sizes)
+    if n == 4:
+        return 2, 2
+    if n not in (2, 3):
+        return 1, max(n, 1)
+    cw, ch = max(w for w, _ in sizes), max(h for _, h in sizes)
+
+    def off_square(rows: int, cols: int) -> float:
+        return abs((cols * cw + (cols - 1) * line_width) / max(1, rows * ch + (rows - 1) * line_width) - 1.0)
+
+    wide, tall = (1, n), (n, 1)
+    if n == 2 and off_square(*wide) == off_square(*tall):
+        mean_aspect = sum(w / max(1, h) for w, h in sizes) / n
+        return wide if mean_aspect >= 1.0 else tall
+    return wide if off_square(*wide) <= off_square(*tall) else tall
+
+
+def stack_images(images: Sequence[Any], line_width: int = 6) -> Any:
+    """The later frames of one second as one image, laid out as upstream trains its "high refresh" mode.
+
+    Each cell is as large as the largest frame (frames of another size are letterboxed into it, centred on
+    white); cells are separated by ``line_width`` black pixels, no outer border. Facts from minicpmo-utils
+    ``minicpmo/utils.py:29-131``; test_minicpmo_upstream.py compares the result with that function.
     """
     from PIL import Image
-    cols = 2
-    rows = math.ceil(len(images) / cols)
-    cell_w, cell_h = max(1, width // 2), max(1, height // 2)
-    grid = Image.new('RGB', (cell_w * cols, cell_h * rows))
-    for i, img in enumerate(images):
-        cell = to_pil(img)
-        if cell.size != (cell_w, cell_h):
-            # reduce() by an integer factor is much cheaper than a general resize for the usual 2x case.
-            if cell.size == (cell_w * 2, cell_h * 2):
-                cell = cell.reduce(2)
-            else:
-                cell = cell.resize((cell_w, cell_h), Image.BILINEAR)
-        grid.paste(cell, ((i % cols) * cell_w, (i // cols) * cell_h))
-    return grid
+    if not images:
+        raise ValueError('stack_images needs at least one image')
+    arrays = [np.asarray(im) for im in images if not isinstance(im, Image.Image)]
+    if len(arrays) == len(images) and all(a.dtype == np.uint8 and a.ndim == 3 and a.shape[2] == 3
+                                          and a.shape == arrays[0].shape for a in arrays):
+        # Camera frames of one size (the usual case): compose in numpy, one conversion at the end.
+        h, w = arrays[0].shape[:2]
+        rows, cols = stacked_layout([(w, h)] * len(arrays), line_width)
+        grid = np.zeros((rows * h + (rows - 1) * line_width, cols * w + (cols - 1) * line_width, 3), np.uint8)
+        for i, a in enumerate(arrays[:rows * cols]):
+            r, c = divmod(i, cols)
+            grid[r * (h + line_width):r * (h + line_width) + h, c * (w + line_width):c * (w + line_width) + w] = a
+        return Image.fromarray(grid, 'RGB')
+    pics = [to_pil(im) if not isinstance(im, Image.Image) else im.convert('RGB') for im in images]
+    rows, cols = stacked_layout([p.size for p in pics], line_width)
+    cw, ch = max(p.width for p in pics), max(p.height for p in pics)
+    canvas = Image.new('RGB', (cols * cw + (cols - 1) * line_width, rows * ch + (rows - 1) * line_width), (0, 0, 0))
+    for i, pic in enumerate(pics[:rows * cols]):
+        if pic.size != (cw, ch):
+            scale = min(cw / pic.width, ch / pic.height)
+            nw, nh = max(1, int(round(pic.width * scale))), max(1, int(round(pic.height * scale)))
+            cell = Image.new('RGB', (cw, ch), (255, 255, 255))
+            cell.paste(pic.resize((nw, nh), Image.Resampling.BICUBIC), ((cw - nw) // 2, (ch - nh) // 2))
+            pic = cell
+        r, c = divmod(i, cols)
+        canvas.paste(pic, (c * (cw + line_width), r * (ch + line_width)))
+    return canvas
 
 
 @dataclass
 class FrameSelector:
-    """Chooses the unit's frames: the newest as the main frame, the ones before it for the grid.
+    """Chooses the unit's frames as upstream lays out a second: the first frame is the main image, the later
+    ones (at most ``stacked - 1``) are stacked into one image (high-refresh mode).
 
-    A unit without any frame reuses the last main frame (the camera is slower than 1 Hz or dropped a
-    frame); before the first frame ever, units are audio-only (empty frame list).
+    A unit without any frame reuses the newest frame seen so far (the camera is slower than 1 Hz or dropped
+    a frame); before the first frame ever, units are audio-only (empty frame list).
     """
 
     stacked: int = 1
-    last_main: Any = None
+    last_seen: Any = None  # newest frame of the last unit that had any (array, converted when reused)
     held_frames: int = field(default=0)  # units that reused the previous frame
 
     def frames(self, chunk: Chunk, with_grid: bool = True) -> list[Any]:
         images = [f.image for f in chunk.frames]
         if not images:
-            if self.last_main is None:
+            if self.last_seen is None:
                 return []
             self.held_frames += 1
-            return [self.last_main]
-        main = to_pil(images[-1])
-        self.last_main = main
-        out = [main]
-        if self.stacked > 1 and with_grid:
-            others = images[-self.stacked:-1]
-            if others:
-                out.append(grid_image(others, main.width, main.height))
+            return [to_pil(self.last_seen)]
+        self.last_seen = images[-1]
+        out = [to_pil(images[0])]
+        later = images[1:]
+        if self.stacked > 1 and with_grid and later:
+            if len(later) > self.stacked - 1:  # more frames than slots: evenly spaced ones, in time order
+                step = len(later) / (self.stacked - 1)
+                later = [later[int(k * step)] for k in range(self.stacked - 1)]
+            out.append(stack_images(later))
         return out
 
     def reset(self) -> None:
-        self.last_main = None
+        self.last_seen = None

@@ -12,13 +12,21 @@ import logging
 import re
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import AbstractSet, Optional, Sequence
 
 from omni_ros.data import EventKind, Question, Watch
 
 log = logging.getLogger('omni_ros.minicpmo')
 
-CONTEXT_PREVIOUS_MARKER = '\n\nprevious: '  # upstream prepare() default
+CONTEXT_PREVIOUS_MARKER = '\n\nprevious: '  # upstream prepare() default: its own carry of slid-out units
+# Our carry across a new prepare() (upstream's decoder starts empty then), worded differently from upstream's
+# "previous:" section so the two never read as one: upstream adds its own after sliding (utils.py:1795-1824).
+SUMMARY_LABEL = 'Earlier in this conversation you said: '
+VOICE_LINE = 'Speak in the voice of this audio:'
+# OpenBMB's server wraps the duplex system prompt so (core/processors/unified.py:874-875); the reference
+# voice's embeddings go between the two.
+CHAT_PREFIX = '<|im_start|>system\n{text}\n<|audio_start|>'
+CHAT_SUFFIX = '<|audio_end|><|im_end|>'
 
 # "[W1]" as told; models also say "W1:" or "W 1," when they speak the tag, so accept those at a word start.
 _TAG_RE = re.compile(r'\[\s*([WQ])\s*(\d+)\s*\]|(?<![A-Za-z0-9])([WQ])\s?(\d+)(?=[\s:,.!?]|$)')
@@ -31,14 +39,41 @@ _FALLBACK_CONFIDENCE_SCALE = 0.6  # untagged attribution is never as sure as a t
 
 @dataclass(frozen=True)
 class SystemPrompt:
-    """What prepare() gets: text before the reference voice, text after it, and the voice."""
+    """The system prompt's parts, and the plain layout (``prefix`` / ``suffix``) the llama.cpp-omni client sends.
+
+    The transformers engine lays the parts out as upstream expects instead (``chat_layout``).
+    """
 
     prefix: str
     suffix: str
+    persona: str = ''
+    instructions: tuple[str, ...] = ()  # standing-instruction and question lines, with their headers
+    summary: str = ''  # recent turns carried across a new prepare()
+    voice: bool = False  # a reference voice follows the text
 
     @property
     def text(self) -> str:
         return self.prefix + self.suffix
+
+    def body(self) -> str:
+        """Persona, instructions, carried summary and the voice line, in that order (the voice comes next)."""
+        lines = [self.persona] + list(self.instructions)
+        if self.summary:
+            lines.append(SUMMARY_LABEL + self.summary)
+        if self.voice:
+            lines.append(VOICE_LINE)
+        return '\n'.join(line for line in lines if line)
+
+
+def chat_layout(prompt: SystemPrompt, wrap: bool) -> tuple[str, str]:
+    """(prefix, suffix) for upstream's ``prepare``: wrapped as OpenBMB's server does, or the body as given.
+
+    This upstream revision tokenizes the prefix as given (modeling_minicpmo.py:2591); a revision that adds the
+    chat markers itself gets the body alone (``wrap=False``).
+    """
+    if not wrap:
+        return prompt.body(), ''
+    return CHAT_PREFIX.format(text=prompt.body()), CHAT_SUFFIX
 
 
 @dataclass(frozen=True)
@@ -78,6 +113,7 @@ class PromptBook:
     min_similarity: float = 0.25
     watches: dict[str, Watch] = field(default_factory=dict)  # tag -> watch
     questions: dict[str, Question] = field(default_factory=dict)  # tag -> question
+    prompted: frozenset = frozenset()  # question tags in the last composed prompt (what the model was asked)
     _next_w: int = 1
     _next_q: int = 1
     _recent: deque = field(default_factory=lambda: deque(maxlen=50))
@@ -112,9 +148,11 @@ class PromptBook:
 
     # --- prompt ---------------------------------------------------------------------------------
     def compose(self) -> SystemPrompt:
-        prefix = self.persona.strip()
+        self.prompted = frozenset(self.questions)
+        persona = self.persona.strip()
+        prefix = persona
         if self.has_ref_voice:
-            prefix += '\nSpeak in the voice of this audio:'
+            prefix += '\n' + VOICE_LINE
         lines: list[str] = []
         if self.watches:
             lines.append('Standing instructions. Keep watching the video and listening. When one of these '
@@ -129,7 +167,8 @@ class PromptBook:
         summary = self.summary()
         if summary:
             suffix += CONTEXT_PREVIOUS_MARKER + summary
-        return SystemPrompt(prefix=prefix, suffix=suffix)
+        return SystemPrompt(prefix=prefix, suffix=suffix, persona=persona, instructions=tuple(lines),
+                            summary=summary, voice=self.has_ref_voice)
 
     # --- summary carried across prepare() -------------------------------------------------------------
     def remember(self, text: str, stamp: float, label: str = '') -> None:
@@ -158,20 +197,25 @@ class PromptBook:
         self._recent.clear()
 
     # --- attribution ----------------------------------------------------------------------------
-    def attribute(self, text: str) -> Attribution:
-        """Which watch or question a finished spoken turn belongs to."""
+    def attribute(self, text: str, answerable: Optional[AbstractSet[str]] = None) -> Attribution:
+        """Which watch or question a finished spoken turn belongs to.
+
+        ``answerable``: the question tags the model had been asked when the turn began (default: all open
+        ones); a turn begun before a question reached the prompt is not its answer.
+        """
         plain = strip_tags(text)
+        open_tags = [t for t in self.questions if answerable is None or t in answerable]
         for m in _TAG_RE.finditer(text):
             letter = (m.group(1) or m.group(3)).upper()
             tag = f'{letter}{m.group(2) or m.group(4)}'
             if tag in self.watches:
                 return Attribution(EventKind.ALERT, plain, watch_id=self.watches[tag].watch_id)
-            if tag in self.questions:
+            if tag in open_tags:
                 q = self.questions.pop(tag)
                 return Attribution(EventKind.ANSWER, plain, question_id=q.question_id)
-        if self.questions:
+        if open_tags:
             # A question is in the prompt and the model spoke: the oldest open question is the likely topic.
-            tag = next(iter(self.questions))
+            tag = open_tags[0]
             q = self.questions.pop(tag)
             log.info('spoken turn without a tag taken as the answer to %s (%s)', tag, q.question_id)
             return Attribution(EventKind.ANSWER, plain, question_id=q.question_id, confidence=0.7,

@@ -39,6 +39,7 @@ class DuplexSessionBackend:
         self._engine: Optional[DuplexEngine] = None
         self._lock = threading.Lock()  # guards the interrupt flags: interrupt() may come from any thread
         self._ref_audio: Optional[np.ndarray] = None
+        self._voice_file: Optional[Path] = None
         self._reset_state()
 
     # --- subclass hooks -----------------------------------------------------------------------------
@@ -67,7 +68,7 @@ class DuplexSessionBackend:
     # --- life cycle ---------------------------------------------------------------------------------------
     def _reset_state(self) -> None:
         o = self._opts
-        self._book = PromptBook(persona=o['persona'], has_ref_voice=bool(o['ref_voice_wav']),
+        self._book = PromptBook(persona=o['persona'], has_ref_voice=self._ref_audio is not None,
                                 summary_max_chars=o['summary_max_chars'], summary_turns=o['summary_turns'],
                                 min_similarity=o['tag_fallback_min_similarity'])
         self._audio = UnitAudio(chunk_ms=o['chunk_ms'], first_ms=o['first_chunk_ms'])
@@ -81,8 +82,10 @@ class DuplexSessionBackend:
         self._turn_text = ''
         self._turn_start = 0.0
         self._turn_final_sent = False
+        self._turn_answerable: frozenset = frozenset()
         self._force_listen_left = 0
         self._break_requested = False
+        self._warned_no_force_listen = False
         self._last_prompt = ''
 
     def setup(self) -> None:
@@ -92,9 +95,9 @@ class DuplexSessionBackend:
         if o['first_chunk_ms'] < o['chunk_ms']:
             raise BackendSetupError(f"{self.name}.first_chunk_ms ({o['first_chunk_ms']}) must be at least "
                                     f"{self.name}.chunk_ms ({o['chunk_ms']}); upstream uses 1035 and 1000")
-        self._reset_state()
-        self._ref_audio = self._load_ref_voice()
         engine = self._make_engine()
+        self._ref_audio = self._load_ref_voice(engine)
+        self._reset_state()
         try:
             engine.load()
             if o['warmup']:
@@ -154,9 +157,15 @@ class DuplexSessionBackend:
         engine = self._engine
         with self._lock:
             if mode is InterruptMode.FORCE_LISTEN and engine is not None and engine.supports_force_listen:
-                self._force_listen_left = max(self._force_listen_left, int(self._opts['force_listen_count']))
+                self._force_listen_left = max(self._force_listen_left, int(self._opts['barge_in_listen_units']))
                 return
             self._break_requested = True
+            warn = mode is InterruptMode.FORCE_LISTEN and not self._warned_no_force_listen
+            self._warned_no_force_listen = self._warned_no_force_listen or warn
+        if warn:
+            log.warning('%s: the model code has no per-unit force-listen, so a barge-in stops the turn with a '
+                        'break and the next unit prepares again (the conversation is carried in the prompt '
+                        'summary); see docs/minicpmo.md "Barge-in"', self.name)
         if engine is not None:
             engine.request_break()  # stops the speech now; the next feed prepares again
 
@@ -204,6 +213,11 @@ class DuplexSessionBackend:
             raise
         except Exception as exc:
             raise BackendError(f'{self.name}: model step failed on chunk {chunk.index}: {exc!r}') from exc
+        if result.halted:
+            # A break arrived during the unit and upstream refused it, as designed: nothing was said.
+            # The break request is pending, so the next feed closes the turn and prepares again.
+            out.speaking = self._speaking
+            return out
         self._audio.consumed()
         if force_listen:
             with self._lock:
@@ -225,8 +239,8 @@ class DuplexSessionBackend:
 
     def _prepare(self) -> None:
         prompt = self._book.compose()
-        self._require_engine().prepare(prompt, self._ref_audio)
-        self._last_prompt = prompt.text
+        given = self._require_engine().prepare(prompt, self._ref_audio)
+        self._last_prompt = given if isinstance(given, str) else prompt.text
         self._audio.restart()
         self._governor.prepared()
         self._dirty = False
@@ -242,8 +256,12 @@ class DuplexSessionBackend:
                               frames=[Image.new('RGB', (448, 448))], max_slice_nums=1))
         self._governor.warmed(time.perf_counter() - t0)
 
-    def _load_ref_voice(self) -> Optional[np.ndarray]:
-        path = self._opts['ref_voice_wav']
+    def _load_ref_voice(self, engine: DuplexEngine) -> Optional[np.ndarray]:
+        """The reference voice at 16 kHz: ref_voice_wav, else the engine's own default voice file (if any)."""
+        voice_file = getattr(engine, 'voice_file', None)
+        found = voice_file() if callable(voice_file) else None
+        path = self._opts['ref_voice_wav'] or (str(found) if found else '')
+        self._voice_file = Path(path) if path else None
         if not path:
             return None
         from omni_ros.backends.minicpmo.wavio import read_wav
@@ -269,6 +287,7 @@ class DuplexSessionBackend:
                 self._turn_text = ''
                 self._turn_start = stamp
                 self._turn_final_sent = False
+                self._turn_answerable = self._book.prompted
             self._turn_text += result.text or ''
             if result.speech is not None and result.speech.size:
                 out.speech.append(Speech(samples=np.asarray(result.speech, dtype=np.float32),
@@ -296,7 +315,7 @@ class DuplexSessionBackend:
         if not plain:
             return
         before = len(self._book.questions)
-        attr = self._book.attribute(text)
+        attr = self._book.attribute(text, answerable=self._turn_answerable)
         if len(self._book.questions) != before:
             self._mark_dirty('question answered')
         out.events.append(Event(kind=attr.kind, text=attr.text, stamp=self._turn_start, watch_id=attr.watch_id,

@@ -1,10 +1,22 @@
-"""Stand-in for MiniCPM-o 4.5's duplex object that enforces the documented API.
+"""A scripted stand-in for MiniCPM-o 4.5's duplex object, reconciled with OpenBMB's unified code.
 
-Mirrors shared/docs/minicpmo-duplex.md: as_duplex settings, prepare / streaming_prefill /
-streaming_generate keyword arguments, call order, 16 kHz float32 mono audio of exactly one unit
-(first_chunk_ms for the first unit after prepare), PIL RGB frames, result keys, 24 kHz speech.
-Every deviation is recorded in ``violations`` and raised as ContractViolation (an AssertionError), so a
-test fails even when the adapter catches exceptions.
+The real model runs in the ``upstream`` test tier (test_minicpmo_upstream.py) with random weights, which
+say nonsense. This double is for what random weights cannot do: say a tagged alert when the frame turns
+green, so that attribution, events and the watch story can be tested. It mirrors ``DuplexCapability``
+(modeling_minicpmo_unified.py): the same method names, parameters and defaults (test_minicpmo_upstream.py
+compares the signatures with the real class), the same result keys, and upstream's semantics:
+  * settings are read with ``.get`` and unknown ones ignored (upstream does not complain either; they are
+    listed in ``ignored_settings`` for tests to look at);
+  * ``force_listen_count`` forces the first N generate calls after each ``prepare`` to listen (U:4995);
+    ``force_listen_override`` forces one unit and closes a turn in progress (U:5004);
+  * speech needs the vocoder, which ``prepare`` sets up only with ``prompt_wav_path`` (M:2579): without it
+    a speaking unit's audio is 1 s of zeros, as ``_make_generate_result`` returns (U:4940);
+  * ``finalize_unit()`` is required between generate and the next prefill (U:4577, a RuntimeError);
+  * after ``set_session_stop()`` prefill returns ``success=False`` until the next prepare; a break does not
+    stop the unified code's prefill (U:4612).
+On top, it checks omni_ros's own contract (one unit of 16 kHz float32 mono audio, first unit
+first_chunk_ms long; RGB PIL frames, at most [main, stacked]); deviations are recorded in ``violations``
+and raised as ContractViolation (an AssertionError), so a test fails even when the adapter catches them.
 
 What it says is scripted (``script['rules']``), e.g. "when the prompt holds the watch about the green
 light and the main frame is green, say '[W1] The light is green.'" with the tag read back from the
@@ -25,16 +37,14 @@ from PIL import Image
 
 SAMPLE_RATE = 16000
 SPEECH_RATE = 24000
-AS_DUPLEX_TYPES: dict[str, tuple[type, ...]] = {
-    'generate_audio': (bool,), 'chunk_ms': (int,), 'first_chunk_ms': (int,), 'sample_rate': (int,),
-    'force_listen_count': (int,), 'listen_prob_scale': (float, int), 'max_new_speak_tokens_per_chunk': (int,),
-    'temperature': (float, int), 'top_k': (int,), 'top_p': (float, int), 'tts_temperature': (float, int),
-    'sliding_window_mode': (str,), 'basic_window_high_tokens': (int,), 'basic_window_low_tokens': (int,),
-    'context_previous_max_tokens': (int,), 'context_max_units': (int,), 'max_slice_nums': (int, list),
-    'enable_float16': (bool,), 'n_timesteps': (int,),
-}
-RESULT_KEYS = ('is_listen', 'text', 'end_of_turn', 'audio_waveform', 'current_time', 'cost_llm', 'cost_tts',
-               'cost_all', 'n_tokens')
+RESULT_KEYS = ('is_listen', 'text', 'audio_waveform', 'end_of_turn', 'current_time', 'cost_llm', 'cost_tts_prep',
+               'cost_tts', 'cost_token2wav', 'cost_all', 'n_tokens', 'n_tts_tokens')
+KNOWN_SETTINGS = frozenset((
+    'generate_audio', 'ls_mode', 'max_new_speak_tokens_per_chunk', 'text_repetition_penalty', 'temperature',
+    'top_k', 'top_p', 'text_repetition_window_size', 'listen_prob_scale', 'force_listen_count', 'tts_temperature',
+    'tts_repetition_penalty', 'chunk_ms', 'first_chunk_ms', 'cnn_redundancy_ms', 'sample_rate',
+    'sliding_window_mode', 'basic_window_high_tokens', 'basic_window_low_tokens', 'context_previous_max_tokens',
+    'context_max_units'))
 _TAG_LINE = re.compile(r'\[([WQ]\d+)\]\s*(.*)')
 
 
@@ -104,63 +114,84 @@ class ScriptBrain:
 
 
 class DuplexDouble:
-    """What ``model.as_duplex(**settings)`` returns."""
+    """What the unified code's ``model.duplex`` is (DuplexCapability), scripted."""
 
-    def __init__(self, settings: dict, script: Optional[dict] = None, model_state: Optional[dict] = None) -> None:
+    def __init__(self, settings: dict, script: Optional[dict] = None) -> None:
         self.violations: list[str] = []
         self.calls: list[tuple[str, dict]] = []
         self.prompts: list[dict] = []
         self.received_audio: list[np.ndarray] = []
         self.received_frames: list[list[Any]] = []
         self.generate_kwargs: list[dict] = []
+        self.settings = dict(settings)
+        self.ignored_settings = sorted(set(settings) - KNOWN_SETTINGS)
+        self.generate_audio = bool(settings.get('generate_audio', True))
+        self.force_listen_count = int(settings.get('force_listen_count', 0))
+        self.chunk = SAMPLE_RATE * int(settings.get('chunk_ms', 1000)) // 1000
+        self.first = SAMPLE_RATE * int(settings.get('first_chunk_ms', 1035)) // 1000
+        self.brain = ScriptBrain(script)
         self.state = 'new'
         self.units_since_prepare = 0
-        self.current_time = 0
-        self.brain = ScriptBrain(script)
+        self.audio_chunk_idx = 0
+        self.current_turn_ended = True
+        self.vocoder_voice: Optional[str] = None
+        self._streaming_generate_count = 0
+        self._pending_finalize: Optional[dict] = None
+        self._break = False
+        self._stopped = False
         self._prompt = ''
         self._last_audio = np.zeros(0, np.float32)
         self._last_frames: list = []
-        if model_state is not None:
-            if not model_state.get('tts_ready'):
-                self._fail('as_duplex() called before model.init_tts()')
-            if model_state.get('training'):
-                self._fail('as_duplex() on a model not in eval mode (call .eval())')
-        unknown = sorted(set(settings) - set(AS_DUPLEX_TYPES))
-        if unknown:
-            self._fail(f'as_duplex() got undocumented settings {unknown}')
-        for k, v in settings.items():
-            types = AS_DUPLEX_TYPES.get(k)
-            if types and (not isinstance(v, types) or (isinstance(v, bool) and bool not in types)):
-                self._fail(f'as_duplex({k}={v!r}) has the wrong type; expected {types}')
-        self.settings = dict(settings)
-        if settings.get('sample_rate', SAMPLE_RATE) != SAMPLE_RATE:
-            self._fail('as_duplex(sample_rate) must be 16000')
-        if settings.get('sliding_window_mode', 'off') not in ('off', 'basic', 'context'):
-            self._fail(f"sliding_window_mode {settings.get('sliding_window_mode')!r} is not off/basic/context")
-        self.chunk = SAMPLE_RATE * int(settings.get('chunk_ms', 1000)) // 1000
-        self.first = SAMPLE_RATE * int(settings.get('first_chunk_ms', 1035)) // 1000
 
     # --- helpers --------------------------------------------------------------------------------------------
     def _fail(self, message: str) -> None:
         self.violations.append(message)
         raise ContractViolation(message)
 
-    def _no_positional(self, name: str, args: tuple, unknown: dict) -> None:
-        if args:
-            self._fail(f'{name}() got positional arguments; the documented API is keyword-only in practice')
-        if unknown:
-            self._fail(f'{name}() got undocumented keyword arguments {sorted(unknown)}')
-
     @property
     def system_prompt(self) -> str:
         return self._prompt
 
-    # --- documented API ---------------------------------------------------------------------------------------
-    def prepare(self, *args: Any, prefix_system_prompt: Optional[str] = None,
-                suffix_system_prompt: Optional[str] = None, ref_audio: Optional[np.ndarray] = None,
-                prompt_wav_path: Optional[str] = None, context_previous_marker: str = '\n\nprevious: ',
-                **unknown: Any) -> str:
-        self._no_positional('prepare', args, unknown)
+    @property
+    def needs_finalize(self) -> bool:
+        return self._pending_finalize is not None
+
+    @staticmethod
+    def _silence() -> np.ndarray:
+        return np.zeros(SPEECH_RATE, np.float32)
+
+    # --- upstream's API -----------------------------------------------------------------------------------------
+    def set_break_event(self):
+        self._break = True
+        self.calls.append(('set_break_event', {}))
+        self.brain.reset_turn()
+
+    def clear_break_event(self):
+        self._break = False
+
+    def set_session_stop(self):
+        self._stopped = True
+        self._break = True
+        self.calls.append(('set_session_stop', {}))
+        self.brain.reset_turn()
+
+    def clear_session_stop(self):
+        self._stopped = False
+
+    def is_break_set(self) -> bool:
+        return self._break
+
+    def is_session_stop_set(self) -> bool:
+        return self._stopped
+
+    def prepare(
+        self,
+        prefix_system_prompt: Optional[str] = None,
+        suffix_system_prompt: Optional[str] = None,
+        ref_audio: Optional[np.ndarray] = None,
+        prompt_wav_path: Optional[str] = None,
+        context_previous_marker: str = "\n\nprevious: ",
+    ):
         for name, v in (('prefix_system_prompt', prefix_system_prompt), ('suffix_system_prompt', suffix_system_prompt),
                         ('prompt_wav_path', prompt_wav_path), ('context_previous_marker', context_previous_marker)):
             if v is not None and not isinstance(v, str):
@@ -170,27 +201,35 @@ class DuplexDouble:
                 self._fail('prepare(ref_audio) must be a 1-D float32 numpy array (16 kHz mono)')
             if ref_audio.size < SAMPLE_RATE // 2:
                 self._fail('prepare(ref_audio) is shorter than 0.5 s at 16 kHz')
+        self._break = self._stopped = False
+        self.vocoder_voice = prompt_wav_path if (prompt_wav_path and self.generate_audio) else None
         self._prompt = (prefix_system_prompt or '') + (suffix_system_prompt or '')
-        self.prompts.append({'prefix': prefix_system_prompt, 'suffix': suffix_system_prompt,
-                             'text': self._prompt, 'ref_audio': ref_audio is not None,
+        self.prompts.append({'prefix': prefix_system_prompt, 'suffix': suffix_system_prompt, 'text': self._prompt,
+                             'ref_audio': ref_audio is not None, 'prompt_wav_path': prompt_wav_path,
                              'marker': context_previous_marker})
         self.calls.append(('prepare', {'prompt': self._prompt}))
         self.state = 'prepared'
         self.units_since_prepare = 0
+        self.audio_chunk_idx = 0
+        self.current_turn_ended = True
+        self._streaming_generate_count = 0
+        self._pending_finalize = None
         self.brain.reset_turn()
         return self._prompt
 
-    def streaming_prefill(self, *args: Any, audio_waveform: Any = None, frame_list: Any = None,
-                          max_slice_nums: Any = 1, batch_vision_feed: bool = False, **unknown: Any) -> dict:
-        self._no_positional('streaming_prefill', args, unknown)
+    def streaming_prefill(
+        self,
+        audio_waveform: Optional[np.ndarray] = None,
+        frame_list: Optional[list] = None,
+        max_slice_nums: Any = 1,
+        batch_vision_feed: bool = False,
+    ):
+        if self.needs_finalize:
+            raise RuntimeError('streaming_prefill called before finalize_unit()!')  # as upstream (U:4577)
         if self.state == 'new':
             self._fail('streaming_prefill() before prepare()')
-        if self.state == 'broken':
-            self._fail('streaming_prefill() after set_break_event() without prepare() again')
-        if self.state == 'stopped':
-            self._fail('streaming_prefill() after set_session_stop() without prepare() again')
-        if self.state == 'prefilled':
-            self._fail('streaming_prefill() twice without streaming_generate() in between')
+        if self._stopped:
+            return {'success': False, 'reason': ''}
         a = audio_waveform
         if not isinstance(a, np.ndarray) or a.dtype != np.float32 or a.ndim != 1:
             self._fail(f'audio_waveform must be a 1-D float32 numpy array, got '
@@ -201,82 +240,94 @@ class DuplexDouble:
                        f'needs {want} (16 kHz, first unit first_chunk_ms)')
         if not np.all(np.isfinite(a)) or float(np.max(np.abs(a), initial=0.0)) > 1.0 + 1e-6:
             self._fail('audio_waveform must be finite and within [-1, 1]')
-        if not isinstance(frame_list, list):
-            self._fail(f'frame_list must be a list of PIL images, got {type(frame_list).__name__}')
-        if len(frame_list) > 2:
-            self._fail(f'frame_list holds {len(frame_list)} images; documented: [main] or [main, stacked]')
-        for f in frame_list:
+        frames = list(frame_list or [])
+        if len(frames) > 2:
+            self._fail(f'frame_list holds {len(frames)} images; omni_ros sends [main] or [main, stacked]')
+        for f in frames:
             if not isinstance(f, Image.Image) or f.mode != 'RGB':
                 self._fail(f'frame_list items must be RGB PIL images, got {type(f).__name__}')
         if isinstance(max_slice_nums, list):
-            if len(max_slice_nums) != len(frame_list) or not all(isinstance(n, int) for n in max_slice_nums):
-                self._fail(f'max_slice_nums list {max_slice_nums} must match frame_list ({len(frame_list)})')
+            if len(max_slice_nums) != len(frames) or not all(isinstance(n, int) for n in max_slice_nums):
+                raise ValueError(f'max_slice_nums list length ({len(max_slice_nums)}) must match frame_list '
+                                 f'length ({len(frames)})')  # upstream raises this too
         elif not isinstance(max_slice_nums, int) or isinstance(max_slice_nums, bool) or max_slice_nums < 1:
             self._fail(f'max_slice_nums must be a positive int or a list, got {max_slice_nums!r}')
-        if not isinstance(batch_vision_feed, bool):
-            self._fail('batch_vision_feed must be a bool')
         self.received_audio.append(a.copy())
-        self.received_frames.append(list(frame_list))
-        self._last_audio, self._last_frames = a, list(frame_list)
-        self.calls.append(('streaming_prefill', {'samples': a.size, 'frames': len(frame_list),
-                                                 'max_slice_nums': max_slice_nums}))
+        self.received_frames.append(frames)
+        self._last_audio, self._last_frames = a, frames
+        self.calls.append(('streaming_prefill', {'samples': a.size, 'frames': len(frames),
+                                                 'max_slice_nums': max_slice_nums,
+                                                 'batch_vision_feed': batch_vision_feed}))
         self.state = 'prefilled'
-        return {'success': True, 'reason': '', 'cost_vision': 0.0, 'cost_audio': 0.0, 'cost_all': 0.0}
+        self.audio_chunk_idx += 1
+        return {'success': True, 'reason': '', 'cost_all': 0.0}
 
-    def streaming_generate(self, *args: Any, prompt_wav_path: Optional[str] = None,
-                           max_new_speak_tokens_per_chunk: int = 20, decode_mode: str = 'sampling',
-                           temperature: float = 0.7, top_k: int = 20, top_p: float = 0.8,
-                           listen_prob_scale: float = 1.0, force_listen: bool = False, **unknown: Any) -> dict:
-        self._no_positional('streaming_generate', args, unknown)
+    def streaming_generate(
+        self,
+        prompt_wav_path=None,
+        max_new_speak_tokens_per_chunk=20,
+        decode_mode: str = "sampling",
+        temperature=0.7,
+        top_k=20,
+        top_p=0.8,
+        listen_prob_scale=1.0,
+        listen_top_k=None,
+        text_repetition_penalty=1.05,
+        text_repetition_window_size=512,
+        length_penalty=1.1,
+        force_listen_override: bool = False,
+    ):
+        t0 = time.perf_counter()
+        if self._stopped:
+            return self._result(t0, end_of_turn=True)
         if self.state != 'prefilled':
-            self._fail(f'streaming_generate() without a streaming_prefill() first (state {self.state})')
+            return self._result(t0)  # upstream: no pending logits, a listen result and nothing to finalize
         if decode_mode not in ('sampling', 'greedy'):
             self._fail(f'decode_mode {decode_mode!r} is not sampling/greedy')
-        if not isinstance(force_listen, bool):
-            self._fail('force_listen must be a bool')
-        self.generate_kwargs.append(dict(max_new_speak_tokens_per_chunk=max_new_speak_tokens_per_chunk,
-                                         decode_mode=decode_mode, temperature=temperature, top_k=top_k,
-                                         top_p=top_p, listen_prob_scale=listen_prob_scale,
-                                         force_listen=force_listen))
-        t0 = time.perf_counter()
+        self.generate_kwargs.append(dict(
+            max_new_speak_tokens_per_chunk=max_new_speak_tokens_per_chunk, decode_mode=decode_mode,
+            temperature=temperature, top_k=top_k, top_p=top_p, listen_prob_scale=listen_prob_scale,
+            listen_top_k=listen_top_k, text_repetition_penalty=text_repetition_penalty,
+            text_repetition_window_size=text_repetition_window_size, length_penalty=length_penalty,
+            force_listen_override=force_listen_override))
         if self.brain.unit_cost_s:
             time.sleep(self.brain.unit_cost_s)
-        self.state = 'prepared'
-        self.current_time += 1
+        force = self._streaming_generate_count < self.force_listen_count or force_listen_override
+        self._streaming_generate_count += 1
+        self.state = 'generated'
         text, listen, eot = '', True, False
-        if force_listen:
+        if force:
+            if force_listen_override and not self.current_turn_ended:
+                self.current_turn_ended = True  # upstream feeds <|turn_eos|> first
             self.brain.reset_turn()
         else:
             self.brain.decide(self._prompt, self.units_since_prepare, self._last_frames, self._last_audio)
             if self.brain.pending:
                 text, listen = self.brain.pending.pop(0), False
                 eot = not self.brain.pending
+                self.current_turn_ended = eot
         self.units_since_prepare += 1
-        self.calls.append(('streaming_generate', {'force_listen': force_listen, 'text': text}))
+        self._pending_finalize = {'is_listen': listen}
+        self.calls.append(('streaming_generate', {'force_listen_override': force_listen_override, 'text': text}))
         speech = None
-        if not listen and self.settings.get('generate_audio', True):
+        if not listen and self.vocoder_voice:
             t = np.arange(SPEECH_RATE, dtype=np.float32) / SPEECH_RATE
             speech = (0.1 * np.sin(2 * math.pi * 220.0 * t)).astype(np.float32)
+        return self._result(t0, is_listen=listen, text=text, audio_waveform=speech, end_of_turn=eot,
+                            n_tokens=len(text.split()))
+
+    def finalize_unit(self):
+        if self._pending_finalize is None:
+            return  # upstream logs a warning and returns
+        self._pending_finalize = None
+        self.calls.append(('finalize_unit', {}))
+        self.state = 'prepared'
+
+    def _result(self, t0: float, is_listen: bool = True, text: str = '', audio_waveform: Any = None,
+                end_of_turn: bool = False, n_tokens: int = 0) -> dict:
         cost = time.perf_counter() - t0
-        return {'is_listen': listen, 'text': text, 'end_of_turn': eot, 'audio_waveform': speech,
-                'current_time': self.current_time, 'cost_llm': cost, 'cost_tts': 0.0, 'cost_all': cost,
-                'n_tokens': len(text.split())}
-
-    def set_break_event(self, *args: Any, **unknown: Any) -> None:
-        self._no_positional('set_break_event', args, unknown)
-        self.calls.append(('set_break_event', {}))
-        self.brain.reset_turn()
-        if self.state != 'new':
-            self.state = 'broken'
-
-    def set_session_stop(self, *args: Any, **unknown: Any) -> None:
-        self._no_positional('set_session_stop', args, unknown)
-        self.calls.append(('set_session_stop', {}))
-        self.brain.reset_turn()
-        self.state = 'stopped'
-
-    def as_simplex(self, *args: Any, reset_session: bool = True, **unknown: Any) -> Any:
-        self._no_positional('as_simplex', args, unknown)
-        self.calls.append(('as_simplex', {'reset_session': reset_session}))
-        self.state = 'new'
-        return None
+        return {'is_listen': is_listen, 'text': text,
+                'audio_waveform': audio_waveform if audio_waveform is not None else self._silence(),
+                'end_of_turn': end_of_turn, 'current_time': self.audio_chunk_idx, 'cost_llm': cost,
+                'cost_tts_prep': 0.0, 'cost_tts': 0.0, 'cost_token2wav': 0.0, 'cost_all': cost,
+                'n_tokens': n_tokens, 'n_tts_tokens': 0}
