@@ -158,7 +158,8 @@ def test_the_tonal_analysis_is_the_same_in_any_chunking() -> None:
 
 @pytest.mark.parametrize('make, kind', [
     (lambda: synth.alarm('T3', 3200, 2), 'smoke_alarm'), (lambda: synth.alarm('T4', 2900, 2), 'co_alarm'),
-    (lambda: synth.phone_ring('uk', 'bell', 1000.0, 20.0, 2), 'phone'), (lambda: synth.kettle(2000.0, 4.0, 7), 'kettle')])
+    (lambda: synth.phone_ring('uk', 'bell', 1000.0, 20.0, 2), 'phone'),
+    (lambda: synth.kettle(2000.0, 4.0, 7), 'kettle')])
 def test_pattern_sounds_are_decided_alike_in_quarter_second_chunks(vad, make, kind) -> None:
     audio = synth.mix(background(12), make(), 1.1, 22)
     whole, quarter = events(vad, audio, 1.0), events(vad, audio, 0.25)

@@ -119,7 +119,8 @@ def test_node_watches_speech_and_barge_in_on_the_tiny_upstream_model(ros_client,
                 break
         played = sorted(round(b.stamp - room.origin, 2) for _, b in room.blocks)
         assert onsets, f'the robot never spoke:\n{node.output()}'
-        assert room.interrupts, (f'no barge-in while the robot spoke; user at {[round(t - room.origin, 2) for t in onsets]}'
+        user_at = [round(t - room.origin, 2) for t in onsets]
+        assert room.interrupts, (f'no barge-in while the robot spoke; user at {user_at}'
                                  f' s, speech blocks at {played}:\n{node.output()}')
         user_onset = onsets[0]
         received, interruption = room.interrupts[0]
@@ -151,7 +152,7 @@ def test_node_watches_speech_and_barge_in_on_the_tiny_upstream_model(ros_client,
         assert 'backend error' not in node.output().lower()
         for handle in handles:  # the goals are still running, and cancel cleanly
             cancel = handle.cancel_goal_async()
-            wait_for(lambda: cancel.done(), 10, 'goal cancel')
+            wait_for(cancel.done, 10, 'goal cancel')
     finally:
         code = node.stop()
     assert code == 0, f'omni_node did not shut down cleanly ({code}):\n{node.output()}'

@@ -90,7 +90,8 @@ PHRASINGS: dict[Kind, tuple[str, ...]] = {
     Kind.SPEECH: ('tell me when someone talks', 'let me know if somebody speaks',
                   'alert me when you hear someone talking',
                   'tell me if you hear a voice'),
-    Kind.DARK: ('let me know the moment the room goes dark', 'let me know if the lights go out', 'alert me when it gets dark in here',
+    Kind.DARK: ('let me know the moment the room goes dark', 'let me know if the lights go out',
+                'alert me when it gets dark in here',
                 'say something when the lights are switched off', 'tell me when the lights turn off'),
     Kind.LIGHTS_ON: ('tell me as soon as the lights come on', 'let me know when the room lights up',
                      'alert me when the lights are switched on', 'say something once the lights turn on',
@@ -524,7 +525,8 @@ def _crowd(b: _Builder, index: int) -> None:
 
     def passer(after: float, before: float) -> None:
         # In view for 0.6 s around one chunk's frame (frames are taken at the middle of each second).
-        mid = next((k + 0.5 for k in range(int(after) + 1, int(before)) if after + 0.3 <= k + 0.5 <= before - 0.8), None)
+        mid = next((k + 0.5 for k in range(int(after) + 1, int(before))
+                    if after + 0.3 <= k + 0.5 <= before - 0.8), None)
         if mid is not None:
             _person(b, columns[2], [[round(mid - 0.3, 2), round(mid + 0.3, 2)]])
 

@@ -156,7 +156,7 @@ class _Timed:
         for name, sink in (('streaming_prefill', self.prefill), ('streaming_generate', self.generate)):
             fn = getattr(duplex, name)
 
-            def timed(*a: Any, _fn: Any = fn, _sink: list = sink, **k: Any) -> Any:
+            def timed(*a: Any, _fn: Any = fn, _sink: list[float] = sink, **k: Any) -> Any:
                 sync()
                 t0 = time.perf_counter()
                 out = _fn(*a, **k)
