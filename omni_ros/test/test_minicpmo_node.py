@@ -30,7 +30,7 @@ from omni_ros.ros import mapping
 from omni_ros.tools import processes
 from omni_ros.data import Speech
 
-pytestmark = [pytest.mark.dds, pytest.mark.upstream]
+pytestmark = pytest.mark.upstream  # across processes too (omni_node in its own process)
 
 WATCHES = ('tell me when the traffic light turns green', 'tell me when you hear a ding')
 REPEAT_S = 5.0
