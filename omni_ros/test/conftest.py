@@ -26,7 +26,9 @@ def ros_client() -> Iterator['rclpy.node.Node']:
     import rclpy
     from rclpy.executors import SingleThreadedExecutor
 
-    with rclpy.init():
+    from omni_ros.ros.spin import initialized
+
+    with initialized():
         node = rclpy.create_node('omni_test_client')
         # Test callbacks only record; rclpy's MultiThreadedExecutor would busy-poll and steal a core.
         executor = SingleThreadedExecutor()
