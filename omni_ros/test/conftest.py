@@ -75,3 +75,21 @@ def crossing_bag(crossing) -> Path:
     from omni_ros import scenario
 
     return scenario.cached_bag(crossing)
+
+
+@pytest.fixture(scope='session')
+def colcon_ws() -> 'ros_install.Workspace':
+    """This checkout built by `colcon build` (cached while the packages are unchanged), sourced."""
+    import ros_install
+
+    return ros_install.colcon_workspace()
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """The time each install check took (colcon, rosdep, launch, Jazzy), for the CI budget."""
+    import ros_install
+
+    if ros_install.TIMES:
+        terminalreporter.section('time of the ROS install checks')
+        for what, seconds in ros_install.TIMES:
+            terminalreporter.write_line(f'{seconds:7.1f} s  {what}')
