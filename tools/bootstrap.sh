@@ -67,7 +67,7 @@ build_interfaces() {
   up_to_date "$name" "$h" && return
   log "building $src (about 30 s)"
   mkdir -p "$build"
-  touch "$build/COLCON_IGNORE"
+  touch "$build/COLCON_IGNORE" "$build/CATKIN_IGNORE"  # not a workspace for colcon or rosdep
   cmake -S "$root/$src" -B "$dir" -DCMAKE_INSTALL_PREFIX="$venv" \
     -DPython3_EXECUTABLE="$venv/bin/python" -DBUILD_TESTING=OFF > "$build/$name-configure.log" 2>&1 \
     || { tail -30 "$build/$name-configure.log" >&2; exit 1; }

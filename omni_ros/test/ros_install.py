@@ -62,10 +62,10 @@ def inputs_hash(paths: Iterable[Path], extra: str = '') -> str:
     for path in paths:
         files += [path] if path.is_file() else [p for p in path.rglob('*') if p.is_file()]
     for file in sorted(files):
-        parts = set(file.relative_to(REPO).parts)
-        if parts & {'test', '__pycache__', '.pytest_cache'} or file.suffix == '.pyc':
+        name = file.relative_to(REPO) if file.is_relative_to(REPO) else file
+        if set(name.parts) & {'test', '__pycache__', '.pytest_cache'} or file.suffix == '.pyc':
             continue
-        digest.update(str(file.relative_to(REPO)).encode())
+        digest.update(str(name).encode())
         digest.update(file.read_bytes())
     return digest.hexdigest()[:16]
 
@@ -112,6 +112,14 @@ def sourced(script: Path, env: Mapping[str, str]) -> dict[str, str]:
     return dict(item.split('=', 1) for item in out.decode().split('\0') if '=' in item)
 
 
+def ignore_build_folder() -> None:
+    """build/ holds the check workspaces, which link back to the checkout: colcon (COLCON_IGNORE) and
+    rosdep's package crawl (CATKIN_IGNORE) must not walk into it through the link."""
+    (REPO / 'build').mkdir(exist_ok=True)
+    for marker in ('COLCON_IGNORE', 'CATKIN_IGNORE'):
+        (REPO / 'build' / marker).touch()
+
+
 @dataclass(frozen=True)
 class Workspace:
     """``<ws>/src/omni_ros`` -> this checkout, built with ``colcon build``; ``env`` has sourced its
@@ -145,8 +153,7 @@ def colcon_workspace() -> Workspace:
             for name in ('build', 'install', 'log', 'src'):
                 shutil.rmtree(root / name, ignore_errors=True)
             src.mkdir(parents=True)
-            # build/ (this workspace is in it) must not be crawled through the link.
-            (REPO / 'build' / 'COLCON_IGNORE').touch()
+            ignore_build_folder()
             (src / 'omni_ros').symlink_to(REPO, target_is_directory=True)
             run(['colcon', 'build'], env=env, cwd=root, log=root / 'colcon-build.log', timeout=1200)
         mark_cached(root, digest)
