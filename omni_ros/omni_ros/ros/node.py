@@ -26,6 +26,7 @@ from sensor_msgs.msg import CompressedImage, Image
 from omni_ros import backends
 from omni_ros.ros import mapping, spin
 from omni_ros.ros.actions import GoalSupervisor, goal_uuid
+from omni_ros.ros.alerts import WatchAlerts
 from omni_ros.session.config import NODE_OPTIONS, SECTIONS, NodeConfig
 from omni_ros.errors import BackendSetupError, ConfigError, ConversionError, OmniError, WatchRejectedError
 from omni_ros.ros.params import DeclaredOptions
@@ -87,6 +88,7 @@ class OmniNode(LifecycleNode):
         self._subscriptions_: list[Any] = []
         self._timers_: list[Any] = []
         self._publishers_: dict[str, Any] = {}
+        self._alerts = WatchAlerts(self, _OUTPUT_QOS)
         self._goals = GoalSupervisor(self.watches, self._now, self.get_logger().info)
 
         self._steady = Clock(clock_type=ClockType.STEADY_TIME)
@@ -156,8 +158,10 @@ class OmniNode(LifecycleNode):
         self._hearing = hearing
         self.watches.default_cooldown = config.default_cooldown
         # Configure starts from an empty table (cleanup ended every watch), so standing ones come back.
-        for watch in standing_watches(list(config.standing_watches), self._now()):
+        standing = standing_watches(list(config.standing_watches), self._now())
+        for watch in standing:
             self.watches.add(watch)
+        self._alerts.open(w.watch_id for w in standing)
         wanted = backend.stream_spec()
         spec = StreamSpec(wanted.sample_rate, config.frames_per_chunk or wanted.frames_per_chunk,
                           config.chunk_period)
@@ -269,6 +273,7 @@ class OmniNode(LifecycleNode):
         for pub in self._publishers_.values():
             self.destroy_lifecycle_publisher(pub)
         self._publishers_ = {}
+        self._alerts.close()
         if self._backend is not None:
             self._backend.shutdown()
         self._backend, self._pipeline, self._speech_out, self._hearing = None, None, None, None
@@ -333,7 +338,9 @@ class OmniNode(LifecycleNode):
 
     def event(self, event: Event, watch: WatchState | None) -> None:
         event_id = f'{self._run_token}-{next(self._event_ids)}'
-        self._publish('events', mapping.event_to_msg(event, event_id, self._now()))
+        msg = mapping.event_to_msg(event, event_id, self._now())
+        self._alerts.publish(msg, watch)
+        self._publish('events', msg)
 
     def transcript(self, transcript: Transcript) -> None:
         out = self._speech_out
