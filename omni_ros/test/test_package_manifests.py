@@ -102,3 +102,31 @@ def test_py_trees_is_pinned_at_the_version_jazzy_and_kilted_ship() -> None:
     (version,) = shipped
     assert f'py-trees=={version}' in (REPO / 'requirements' / 'bt.txt').read_text()
     assert metadata.version('py_trees') == version
+
+
+def test_readme_states_the_commands_the_checks_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's install commands are those test_ros_install.py, test_cpu_install.py and the CPU
+    backend's configure error use."""
+    from omni_ros.backends.cpu.deps import install_hint
+
+    readme = (REPO / 'README.md').read_text()
+    section = readme.split('## In a ROS 2 workspace (Jazzy or Kilted)', 1)[1].split('\n## ', 1)[0]
+    for distro in ros_install.DISTROS:
+        assert f'source /opt/ros/{distro}/setup.bash' in section
+    commands = (REPO / 'omni_ros' / 'test' / 'test_ros_install.py').read_text()
+    assert 'rosdep install --from-paths src --ignore-src -y\n' in section
+    assert "['rosdep', 'install', '--from-paths', 'src', '--ignore-src', '-y'," in commands
+    assert '\ncolcon build\n' in section and "['colcon', 'build']" in (REPO / 'omni_ros/test/ros_install.py').read_text()
+    # The pip step: what configure prints for an installed omni_ros, with Ubuntu's python3.
+    prefix = tmp_path / 'install' / 'omni_ros'
+    (prefix / 'share' / 'ament_index' / 'resource_index' / 'packages').mkdir(parents=True)
+    (prefix / 'share' / 'ament_index' / 'resource_index' / 'packages' / 'omni_ros').touch()
+    (prefix / 'share' / 'omni_ros' / 'requirements').mkdir(parents=True)
+    (prefix / 'share' / 'omni_ros' / 'requirements' / 'cpu-backend.txt').touch()
+    monkeypatch.setenv('AMENT_PREFIX_PATH', str(prefix))
+    hint = install_hint()
+    match = re.fullmatch(r'run (\S+) -m pip install( --break-system-packages)? --no-deps -r (\S+)', hint)
+    assert match and match.group(3) == str(prefix / 'share' / 'omni_ros' / 'requirements' / 'cpu-backend.txt'), hint
+    step = ('python3 -m pip install --break-system-packages --no-deps -r '
+            'install/omni_ros/share/omni_ros/requirements/cpu-backend.txt')
+    assert step in section
