@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
@@ -87,7 +86,7 @@ def parameters(node: Any, fqn: str, names: list[str], log: Path) -> dict[str, An
     from rclpy.parameter import parameter_value_to_python
 
     response = call(node, GetParameters, f'{fqn}/get_parameters', GetParameters.Request(names=names), log)
-    return {name: parameter_value_to_python(value) for name, value in zip(names, response.values)}
+    return {name: parameter_value_to_python(value) for name, value in zip(names, response.values, strict=True)}
 
 
 def subscribed_topics(node: Any, name: str, namespace: str) -> set[str]:
@@ -165,7 +164,8 @@ def record(context):
     print('AFTER-INCLUDE ' + json.dumps({{
         'configurations': sorted(k for k in configurations if k not in ('global_params', 'ros_remaps')),
         'global_params': 'global_params' in configurations or 'ros_remaps' in configurations,
-        'env': {{k: context.environment.get(k) for k in ('FASTDDS_BUILTIN_TRANSPORTS', 'FASTDDS_DEFAULT_PROFILES_FILE')}},
+        'env': {{k: context.environment.get(k)
+                for k in ('FASTDDS_BUILTIN_TRANSPORTS', 'FASTDDS_DEFAULT_PROFILES_FILE')}},
     }}), flush=True)
     return [Shutdown(reason='recorded')]
 

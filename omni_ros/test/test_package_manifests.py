@@ -53,7 +53,8 @@ def test_every_import_of_the_package_code_is_declared(package: str, code: list[s
             if module in CPU_PIP_STEP:
                 assert CPU_PIP_STEP[module] in (REPO / 'omni_ros' / 'requirements' / 'cpu-backend.txt').read_text()
                 continue
-            key = PYTHON_KEYS.get(module) or (module if ROS_MODULE.match(module) or module.startswith('omni_ros') else None)
+            ros_package = ROS_MODULE.match(module) or module.startswith('omni_ros')
+            key = PYTHON_KEYS.get(module) or (module if ros_package else None)
             if key is None:
                 unknown.append(module)
             elif key not in declared:
@@ -116,7 +117,8 @@ def test_readme_states_the_commands_the_checks_run(tmp_path: Path, monkeypatch: 
     commands = (REPO / 'omni_ros' / 'test' / 'test_ros_install.py').read_text()
     assert 'rosdep install --from-paths src --ignore-src -y\n' in section
     assert "['rosdep', 'install', '--from-paths', 'src', '--ignore-src', '-y'," in commands
-    assert '\ncolcon build\n' in section and "['colcon', 'build']" in (REPO / 'omni_ros/test/ros_install.py').read_text()
+    assert '\ncolcon build\n' in section
+    assert "['colcon', 'build']" in (REPO / 'omni_ros' / 'test' / 'ros_install.py').read_text()
     # The pip step: what configure prints for an installed omni_ros, with Ubuntu's python3.
     prefix = tmp_path / 'install' / 'omni_ros'
     (prefix / 'share' / 'ament_index' / 'resource_index' / 'packages').mkdir(parents=True)

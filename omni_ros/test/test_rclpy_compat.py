@@ -117,7 +117,8 @@ def test_lifecycle_from_another_process_and_a_failed_configure_keeps_the_node_up
         assert state(ros_client, '/managed') == UNCONFIGURED and proc.poll() is None
         assert "word must not be 'fail'" in output(log_dir, '/managed')
         word = Parameter(name='word', value=ParameterValue(type=ParameterType.PARAMETER_STRING, string_value='ok'))
-        result = call(ros_client, SetParameters, '/managed/probe/set_parameters', SetParameters.Request(parameters=[word]))
+        result = call(ros_client, SetParameters, '/managed/probe/set_parameters',
+                      SetParameters.Request(parameters=[word]))
         assert result.results[0].successful
         assert transition(ros_client, '/managed', Transition.TRANSITION_CONFIGURE)
         assert transition(ros_client, '/managed', Transition.TRANSITION_ACTIVATE)

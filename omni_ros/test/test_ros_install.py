@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import os
 import stat
 import xml.etree.ElementTree as ET
 from importlib import metadata
@@ -36,10 +35,11 @@ def rosdep_env() -> dict[str, dict[str, str]]:
     sources = [snapshot / 'rosdep' / f'{name}.yaml' for name in ('base', 'python', 'ruby')]
     envs = {}
     for distro in ros_install.DISTROS:
-        digest = ros_install.inputs_hash([*sources, snapshot / 'index-v4.yaml', snapshot / distro / 'distribution.yaml'],
-                                         f'{snapshot} rosdep={metadata.version("rosdep")}')
+        inputs = [*sources, snapshot / 'index-v4.yaml', snapshot / distro / 'distribution.yaml']
+        digest = ros_install.inputs_hash(inputs, f'{snapshot} rosdep={metadata.version("rosdep")}')
         folder, fresh = ros_install.cache(f'rosdep_{distro}', digest)
-        env = dict(ros_install.underlay_env(), ROS_HOME=str(folder / 'ros_home'), ROSDEP_SOURCE_PATH=str(folder / 'sources.list.d'),
+        env = dict(ros_install.underlay_env(), ROS_HOME=str(folder / 'ros_home'),
+                   ROSDEP_SOURCE_PATH=str(folder / 'sources.list.d'),
                    ROSDISTRO_INDEX_URL=(snapshot / 'index-v4.yaml').as_uri(), ROS_PYTHON_VERSION='3')
         # --ignore-src also skips keys of packages on AMENT_PREFIX_PATH: the venv's wheels (and the test
         # copy of audio_common_msgs) would hide the keys of rclpy & co. A user's /opt/ros is apt's anyway.
