@@ -22,4 +22,4 @@ bench: setup
 	@$(PY) -m omni_ros.tools.bench_bargein
 
 clean:
-	rm -rf build .venv .pytest_cache
+	rm -rf build .venv .venv-jazzy .pytest_cache

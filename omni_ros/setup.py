@@ -13,7 +13,9 @@ setup(
         ('share/ament_index/resource_index/packages', ['resource/' + package_name]),
         ('share/' + package_name, ['package.xml']),
         ('share/' + package_name + '/launch', glob('launch/*.launch.py')),
-        ('share/' + package_name + '/config', glob('config/*.yaml')),
+        ('share/' + package_name + '/config', glob('config/*.yaml') + glob('config/*.xml')),
+        # The CPU backend's one pip step on a ROS install (configure errors name this installed file).
+        ('share/' + package_name + '/requirements', glob('requirements/*.txt')),
     ],
     python_requires='>=3.10',
     install_requires=['setuptools', 'numpy', 'PyYAML', 'Pillow', 'rosbags'],
@@ -29,6 +31,8 @@ setup(
         # Debian's flite.
         'cpu': ['onnxruntime>=1.20', 'faster-whisper>=1.1,<2', 'pocketsphinx>=5.0,<6', 'rapidocr>=3.4,<4',
                 'opencv-python-headless>=4.8,<5'],
+        # colcon test runs pytest only for packages that declare it as a test dependency.
+        'test': ['pytest'],
     },
     zip_safe=False,
     maintainer='omni_ros maintainers',

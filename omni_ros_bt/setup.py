@@ -17,6 +17,8 @@ setup(
     ],
     python_requires='>=3.10',
     install_requires=['setuptools', 'py_trees'],
+    # colcon test runs pytest only for packages that declare it as a test dependency.
+    extras_require={'test': ['pytest']},
     zip_safe=False,
     maintainer='omni_ros maintainers',
     maintainer_email='maintainers@omni-ros.dev',

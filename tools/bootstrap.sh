@@ -3,7 +3,9 @@
 #   1. Debian packages from requirements/apt.txt that are missing,
 #   2. a virtual environment (.venv) with ROS 2 Kilted from PyPI wheels and the pinned Python deps,
 #   3. omni_ros_interfaces (and a test copy of audio_common_msgs) built with CMake into that environment,
-#   4. omni_ros and omni_ros_bt installed into it (editable, so source edits need no reinstall).
+#   4. omni_ros and omni_ros_bt installed into it (editable, so source edits need no reinstall),
+#   5. the jazzy sources of ros2/launch and launch_ros from ../shared/upstream on its path (not copied),
+#   6. a second venv (.venv-jazzy) with Jazzy's rclpy wheels for the Jazzy tier of the tests.
 # The MiniCPM-o test stack (CPU torch, transformers) is installed too, for the adapter's tests only:
 # the CPU backend never imports it (a test checks). So is llama.cpp-omni's llama-server (CPU build, cached by
 # a hash of its sources: tools/build_llama_server.sh), with its converters' Python packages, for the
@@ -52,6 +54,7 @@ install_venv() {
     -r "$root/requirements/build.txt" -r "$root/requirements/ros-kilted.txt" -r "$root/requirements/base.txt" \
     -r "$root/requirements/test.txt" -r "$root/requirements/cpu.txt" -r "$root/requirements/bt.txt" \
     -r "$root/requirements/test-minicpmo.txt" -r "$root/requirements/test-llamacpp.txt" \
+    -r "$root/requirements/ros-tools.txt" \
     -c "$root/requirements/constraints.txt" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
   # silero-vad declares torch, which the CPU backend never imports; these wheels are pinned by hash.
   "$venv/bin/pip" install -q --disable-pip-version-check --no-deps --require-hashes \
@@ -67,7 +70,7 @@ build_interfaces() {
   up_to_date "$name" "$h" && return
   log "building $src (about 30 s)"
   mkdir -p "$build"
-  touch "$build/COLCON_IGNORE"
+  touch "$build/COLCON_IGNORE" "$build/CATKIN_IGNORE"  # not a workspace for colcon or rosdep
   cmake -S "$root/$src" -B "$dir" -DCMAKE_INSTALL_PREFIX="$venv" \
     -DPython3_EXECUTABLE="$venv/bin/python" -DBUILD_TESTING=OFF > "$build/$name-configure.log" 2>&1 \
     || { tail -30 "$build/$name-configure.log" >&2; exit 1; }
@@ -103,6 +106,36 @@ install_omni_ros() {
   mark_done omni_ros "$h"
 }
 
+# ros2/launch and launch_ros (jazzy) from the shared upstream sources, plus the import stand-in for
+# composition_interfaces (omni_ros/test/stand_ins): a .pth file, rewritten on every run, so the paths
+# can be pointed elsewhere with OMNI_ROS2_LAUNCH_UPSTREAM / OMNI_LAUNCH_ROS_UPSTREAM.
+link_upstream_launch() {
+  local shared=$root/../shared/upstream launch ros pth
+  [ -d "$shared" ] || shared=$root/shared/upstream
+  launch=${OMNI_ROS2_LAUNCH_UPSTREAM:-$shared/ros2-launch}
+  ros=${OMNI_LAUNCH_ROS_UPSTREAM:-$shared/launch_ros}
+  pth=$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/omni_ros_upstream_launch.pth
+  if [ ! -d "$launch/launch" ] || [ ! -d "$ros/launch_ros" ]; then
+    log "ros2/launch or launch_ros not found ($launch, $ros): the launch tests will fail"
+    rm -f "$pth"
+    return
+  fi
+  printf '%s\n' "$launch/launch" "$launch/launch_xml" "$launch/launch_yaml" "$ros/launch_ros" \
+    "$root/omni_ros/test/stand_ins" > "$pth"
+}
+
+install_jazzy_venv() {
+  local jazzy=${OMNI_JAZZY_VENV:-$root/.venv-jazzy} h
+  h=$(inputs_hash requirements/ros-jazzy.txt requirements/constraints-jazzy.txt tools/bootstrap.sh)
+  [ -x "$jazzy/bin/python" ] || "$python" -m venv "$jazzy"
+  touch "$jazzy/COLCON_IGNORE"
+  [ -f "$jazzy/.stamp-pip" ] && [ "$(cat "$jazzy/.stamp-pip")" = "$h" ] && return
+  log "installing ROS 2 Jazzy's rclpy wheels into $jazzy (about 40 s on a cold cache)"
+  "$jazzy/bin/pip" install -q --disable-pip-version-check -r "$root/requirements/ros-jazzy.txt" \
+    -c "$root/requirements/constraints-jazzy.txt" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+  echo "$h" > "$jazzy/.stamp-pip"
+}
+
 install_apt
 install_venv
 fetch_sources
@@ -117,3 +150,5 @@ if [ -f "${OMNI_LLAMACPP_SRC:-${OMNI_UPSTREAM:-$root/../shared/upstream}/llama.c
 else
   log "no llama.cpp-omni sources (../shared/upstream/llama.cpp-omni or \$OMNI_LLAMACPP_SRC): llama-server not built"
 fi
+link_upstream_launch
+install_jazzy_venv

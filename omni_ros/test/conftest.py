@@ -33,7 +33,9 @@ def ros_client() -> Iterator['rclpy.node.Node']:
     import rclpy
     from rclpy.executors import SingleThreadedExecutor
 
-    with rclpy.init():
+    from omni_ros.ros.spin import initialized
+
+    with initialized():
         node = rclpy.create_node('omni_test_client')
         # Test callbacks only record; rclpy's MultiThreadedExecutor would busy-poll and steal a core.
         executor = SingleThreadedExecutor()
@@ -72,7 +74,7 @@ def crossing_bag(crossing) -> Path:
 
 
 # -- test tiers ---------------------------------------------------------------------------------------
-TIERS = ('core', 'node', 'dds', 'upstream')
+TIERS = ('core', 'node', 'dds', 'upstream', 'install')
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -103,3 +105,21 @@ def people() -> Iterator[Any]:
     detector.setup()
     yield detector
     detector.close()
+
+
+@pytest.fixture(scope='session')
+def colcon_ws() -> 'ros_install.Workspace':
+    """This checkout built by `colcon build` (cached while the packages are unchanged), sourced."""
+    import ros_install
+
+    return ros_install.colcon_workspace()
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """The time each install check took (colcon, rosdep, launch, Jazzy), for the CI budget."""
+    import ros_install
+
+    if ros_install.TIMES:
+        terminalreporter.section('time of the ROS install checks')
+        for what, seconds in ros_install.TIMES:
+            terminalreporter.write_line(f'{seconds:7.1f} s  {what}')

@@ -1,4 +1,4 @@
-"""What launch/ and config/ name must exist: `launch` is not installable here, so check it statically."""
+"""What launch/ and config/ name must exist and agree with the node (read statically; test_launch.py launches them)."""
 
 from __future__ import annotations
 
@@ -67,8 +67,13 @@ def test_params_file_sets_only_declared_parameters_with_valid_values() -> None:
             group, option = name.split('.', 1)
             options = SECTIONS.get(group) or backends.backend_options(group)
             {s.name: s for s in options}[option].validate(value)
-    # Every node parameter is shown (and commented) in the params file users copy.
-    assert {s.name for s in NODE_OPTIONS} <= set(params)
+    # Every node parameter is shown (and commented) in the params file users copy; those the launch file
+    # sets are commented out, since a key in the file would override the launch argument.
+    launch_set = set_by_launch()
+    assert not launch_set & set(params), f'{PARAMS.name} would override the launch arguments {launch_set & set(params)}'
+    text = PARAMS.read_text()
+    assert all(f'# {name}: ' in text for name in launch_set - {'use_sim_time'})
+    assert {s.name for s in NODE_OPTIONS} - launch_set <= set(params)
     assert {f'{g}.{s.name}' for g, options in SECTIONS.items() for s in options} <= set(params)
 
 
@@ -80,12 +85,16 @@ def test_launch_file_starts_an_installed_executable_of_this_package() -> None:
     assert ast.literal_eval(kw['name']) == 'omni_node'
 
 
-def test_launch_file_remaps_the_node_inputs_and_sets_large_data_transport() -> None:
+def set_by_launch() -> set[str]:
+    return {ast.literal_eval(keywords(c)['name']) for c in launch_calls('SetParameter')}
+
+
+def test_launch_file_remaps_the_node_inputs_and_sets_no_transport_for_the_node() -> None:
     (node,) = launch_calls('LifecycleNode')
     remapped = {ast.literal_eval(pair.elts[0]) for pair in keywords(node)['remappings'].elts}
     assert remapped == {'image', 'image/compressed', 'audio'}
-    env = {ast.literal_eval(c.args[0]): ast.literal_eval(c.args[1]) for c in launch_calls('SetEnvironmentVariable')}
-    assert env == {'FASTDDS_BUILTIN_TRANSPORTS': 'LARGE_DATA'}
+    # A DDS transport set for this node alone cuts it off from the robot (README, "Camera frames and DDS").
+    assert not launch_calls('SetEnvironmentVariable') and 'FASTDDS' not in LAUNCH.read_text().split('"""', 2)[2]
 
 
 def test_launch_arguments_used_are_declared_and_parameters_exist() -> None:
@@ -93,10 +102,12 @@ def test_launch_arguments_used_are_declared_and_parameters_exist() -> None:
     used = {ast.literal_eval(c.args[0]) for c in launch_calls('LaunchConfiguration')}
     assert used <= declared, f'undeclared launch arguments: {used - declared}'
     (node,) = launch_calls('LifecycleNode')
-    overrides = [d for d in keywords(node)['parameters'].elts if isinstance(d, ast.Dict)]
-    names = {ast.literal_eval(k) for d in overrides for k in d.keys}
+    # Only the params file is the node's own parameter list: what the launch arguments set comes before it.
+    (params_file,) = keywords(node)['parameters'].elts
+    assert isinstance(params_file, ast.Call) and ast.literal_eval(params_file.args[0]) == 'params_file'
+    names = set_by_launch()
     assert names <= declared_parameters()
-    assert 'backend' in names
+    assert names == {'backend', 'use_sim_time'}
 
 
 def test_params_file_path_in_launch_is_installed_by_setup() -> None:

@@ -17,6 +17,7 @@ from omni_ros.data import (AudioBlock, Event, EventKind, InterruptMode, Speaker,
                            Transcript, Watch, WatchSource)
 from omni_ros.errors import BackendSetupError, ConfigError, WatchRejectedError
 from omni_ros.session.session import Level, OmniSession, SessionConfig
+from omni_ros.watches.table import WatchState
 
 RATE = 16000
 
@@ -35,7 +36,7 @@ class Host:
     def now(self) -> float:
         return self.t
 
-    def event(self, event: Event, event_id: str) -> None:
+    def event(self, event: Event, event_id: str, watch: WatchState | None) -> None:
         self.events.append((event, event_id))
 
     def transcript(self, transcript: Transcript) -> None:

@@ -17,9 +17,13 @@ omni_node then lives in /omni (namespace argument): actions /omni/set_watch and 
 
 QoS: omni_node subscribes to the camera and microphone with the sensor-data profile (best effort, small
 depth), which matches drivers publishing best effort or reliable; it never slows a driver down. Frames
-that arrive late are dropped, not queued. For large raw images set FASTDDS_BUILTIN_TRANSPORTS=LARGE_DATA in
-the environment of the camera driver too (omni_ros's launch file sets it for omni_node), or use
-image_transport:=compressed.
+that arrive late are dropped, not queued. For large raw images use image_transport:=compressed, or apply
+omni_ros's config/fastdds_large_frames.xml to every process of the robot (FASTDDS_DEFAULT_PROFILES_FILE
+in the robot's environment); nothing here sets DDS transports for one node.
+
+Parameters: params_file has the last word; the image_transport, use_camera, use_microphone, backend and
+use_sim_time arguments apply where it does not set them. Arguments and settings stay inside this file's
+scoped group, so an unscoped include leaves the parent launch as it was.
 """
 
 from launch import LaunchDescription
@@ -47,18 +51,22 @@ def generate_launch_description() -> LaunchDescription:
                               default_value=PathJoinSubstitution(
                                   [FindPackageShare('omni_ros_bringup'), 'config', 'omni_robot.yaml']),
                               description='omni_node parameters, including the standing watches'),
-        DeclareLaunchArgument('backend', default_value='auto',
-                              description='auto, cpu, minicpmo, llamacpp_omni or scripted'),
+        DeclareLaunchArgument('backend', default_value='',
+                              description="auto, cpu, minicpmo, llamacpp_omni or scripted; empty: the params "
+                                          "file's value, else auto"),
         DeclareLaunchArgument('use_camera', default_value='true', choices=['true', 'false'],
                               description='false runs omni_node on audio only'),
         DeclareLaunchArgument('use_microphone', default_value='true', choices=['true', 'false'],
                               description='false runs omni_node on video only (e.g. Gazebo, which has no '
                                           'microphone)'),
-        DeclareLaunchArgument('use_sim_time', default_value='false',
-                              description='true in Gazebo or when replaying a bag with a /clock'),
+        DeclareLaunchArgument('use_sim_time', default_value='',
+                              description="true in Gazebo or when replaying a bag with a /clock; empty: the "
+                                          "params file's value, else false"),
     ]
+    # Arguments included: their values and defaults stay in the group, not in a parent that includes this.
     omni = GroupAction(scoped=True, actions=[
-        # Scoped to this group, so it reaches omni_node only and not the rest of the robot.
+        *arguments,
+        # Scoped to this group, so they reach omni_node only and not the rest of the robot.
         # (A key in params_file overrides these, so the bundled file leaves them out.)
         SetParameter(name='image_transport', value=LaunchConfiguration('image_transport')),
         SetParameter(name='use_camera', value=LaunchConfiguration('use_camera')),
@@ -75,4 +83,4 @@ def generate_launch_description() -> LaunchDescription:
                 'use_sim_time': LaunchConfiguration('use_sim_time'),
             }.items()),
     ])
-    return LaunchDescription([*arguments, omni])
+    return LaunchDescription([omni])

@@ -132,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     from rclpy.executors import SingleThreadedExecutor
     from rclpy.utilities import remove_ros_args
 
+    from omni_ros.ros.spin import initialized
+
     ros_argv = sys.argv if argv is None else ['omni_bt_example', *argv]
     args = _parse(remove_ros_args(ros_argv)[1:])
     procs: list = []
@@ -141,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         env = processes.isolated_ros_env()
         os.environ.update(env)  # this process joins the children's private ROS graph
     try:
-        with rclpy.init(args=ros_argv):
+        with initialized(ros_argv):
             node = rclpy.create_node('omni_bt_example')
             executor = SingleThreadedExecutor()
             executor.add_node(node)

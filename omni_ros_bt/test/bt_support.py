@@ -25,9 +25,9 @@ os.environ.setdefault('OMNI_ROS_CACHE', tempfile.mkdtemp(prefix='omni_ros_bt_cac
 @pytest.fixture
 def rclpy_session():
     """rclpy initialised for one test (like omni_ros's ros_client fixture, so both suites run in one session)."""
-    import rclpy
+    from omni_ros.ros.spin import initialized
 
-    with rclpy.init():
+    with initialized():
         yield
 
 

@@ -2,7 +2,8 @@
 
 Nothing here can compile C++; instead every port's declared field (``goal.x``, ``result.x``, ``event.x``)
 must exist in SetWatch.action / Ask.action / ProactiveEvent.msg, the tree may only use declared ports,
-and the docs' port table and C++ sketch must name the same ports as the XML model.
+the docs' port tables and C++ sketches must name the same ports as the XML model, and every guard must
+listen to its own watch's alerts topic (test_bt_cpp_alerts.py runs that mapping against omni_node).
 """
 
 from __future__ import annotations
@@ -151,7 +152,7 @@ def test_xml_matches_the_py_trees_example() -> None:
                  'respond_to_standing_alert'):
         assert name in xml_names and name in py_names, name
     for guard in root.iter('EventGuard'):
-        assert guard.get('topic_name') == '/omni/events' and guard.get('watch_id') == 'standing-0'
+        assert guard.get('topic_name') == '/omni/alerts/standing_0' and guard.get('watch_id') == 'standing-0'
     for wait in root.iter('WaitForWatch'):
         assert wait.get('action_name') == '/omni/set_watch'
 
@@ -195,3 +196,33 @@ def test_generated_interface_agrees_with_the_definition_parsed_here(interfaces) 
 
     assert set(SetWatch.Goal.get_fields_and_field_types()) == set(interfaces['SetWatch']['goal']['fields'])
     assert set(SetWatch.Result.get_fields_and_field_types()) == set(interfaces['SetWatch']['result']['fields'])
+
+
+def test_every_guard_listens_to_its_own_watchs_alerts_topic(root: ET.Element) -> None:
+    """RosTopicSubNode keeps one message: a guard on a topic shared with other events can miss its alert,
+    so each guard with a watch_id subscribes to the topic omni_node publishes that watch's alerts on."""
+    from omni_ros.ros.alerts import alert_topic
+
+    guards = list(root.iter('EventGuard'))
+    assert guards
+    for guard in guards:
+        watch_id = guard.get('watch_id')
+        assert watch_id, f'EventGuard "{guard.get("name")}" has no watch_id: it would take any event'
+        assert guard.get('topic_name').rsplit('/', 2)[-2:] == alert_topic(watch_id).split('/'), guard.attrib
+        assert int(guard.get('kind', '0')) == 0  # those topics carry alerts only
+
+
+def test_docs_event_guard_table_and_sketch_name_the_model_ports(root: ET.Element, interfaces) -> None:
+    doc = DOC.read_text()
+    ports = model_ports(root)['EventGuard']
+    section = doc.split('## `EventGuard`', 1)[1].split('\n## ', 1)[0]
+    table = re.findall(r'^\| `([a-z_]+)` \| (in|out) \|', section, re.M)
+    assert {name for name, _ in table} == set(ports)
+    for name, direction in table:
+        assert (ports[name].tag == 'input_port') == (direction == 'in'), name
+    sketch = set(re.findall(r'(?:Input|Output)Port<[^>]+>\("([a-z_]+)"', section))
+    assert sketch | {'topic_name'} == set(ports), 'the C++ sketch declares other ports than the XML'
+    fields = interfaces['EventGuard']['event']['fields']
+    for field in re.findall(r'`event\.([a-z_]+)`', section) + re.findall(r'last_msg->([a-z_]+)', section):
+        assert field in fields, f'docs mention event.{field}, which ProactiveEvent does not have'
+    assert '/omni/alerts/standing_0' in section and 'latchLastMessage' in section

@@ -24,6 +24,7 @@ from rclpy.parameter import Parameter
 
 from omni_ros import scenario
 from omni_ros.ros import mapping
+from omni_ros.ros.spin import initialized
 from omni_ros.tools import processes
 from omni_ros.data import Event, EventKind
 from omni_ros_interfaces.action import SetWatch
@@ -74,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     remaps = {'image': scn.camera.topic, 'audio': scn.audio.topic}
     procs = [processes.start_node(env, log_dir, params=params, remaps=remaps)]
     try:
-        with rclpy.init():
+        with initialized():
             client = Node('omni_demo', parameter_overrides=[Parameter('use_sim_time', value=True)])
             try:
                 return 0 if _run(client, scn, args, procs, env, log_dir) else 1

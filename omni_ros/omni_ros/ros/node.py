@@ -23,9 +23,11 @@ from omni_ros.errors import ConfigError, OmniError
 from omni_ros.ingest import imaging
 from omni_ros.ros import mapping, spin
 from omni_ros.ros.actions import GoalServers
+from omni_ros.ros.alerts import WatchAlerts
 from omni_ros.ros.params import Changes, DeclaredSettings
 from omni_ros.session.config import SECTION_CONFIGS, NodeConfig
 from omni_ros.session.session import OmniSession, SessionConfig
+from omni_ros.watches.table import WatchState
 from omni_ros_interfaces.msg import AudioChunk, OmniState, ProactiveEvent, SpeechInterrupt
 from omni_ros_interfaces.msg import Transcript as TranscriptMsg
 
@@ -59,6 +61,7 @@ class OmniNode(LifecycleNode):
         self._subscriptions_: list[Any] = []
         self._timers_: list[Any] = []
         self._publishers_: dict[str, Any] = {}
+        self._alerts = WatchAlerts(self, _OUTPUT_QOS)  # one topic per standing watch, for BT guards
         self._audio_info: Any = None  # latest audio_common_msgs/AudioInfo (audio_input 'audio_common')
         self._diagnostics = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
         self.goals = GoalServers(self, self.session)
@@ -83,6 +86,7 @@ class OmniNode(LifecycleNode):
         publish = self.create_lifecycle_publisher
         self._publishers_ = {topic: publish(kind, topic, 10 if topic == 'state' else _OUTPUT_QOS)
                              for topic, kind in _OUTPUTS.items()}
+        self._alerts.open(self.session.standing_ids())
         self._diagnostics_timer.timer_period_ns = int(config.node.diagnostics_period * 1e9)
         self.get_logger().info(f'configured: {description}')
         return _OK
@@ -157,6 +161,7 @@ class OmniNode(LifecycleNode):
         for publisher in self._publishers_.values():
             self.destroy_lifecycle_publisher(publisher)
         self._publishers_ = {}
+        self._alerts.close()
 
     # -- parameters changed while running -----------------------------------------------------------
     def _check_change(self, changes: Changes) -> None:
@@ -165,6 +170,8 @@ class OmniNode(LifecycleNode):
 
     def _apply_change(self, changes: Changes) -> None:
         self._live({}, self.session.reconfigure)
+        if self._publishers_:  # configured: standing watches may have changed
+            self._alerts.update(self.session.standing_ids())
 
     def _live(self, changes: Changes, use: Callable[[SessionConfig], None]) -> None:
         """Hand ``use`` the running session's config with ``changes`` (nothing while unconfigured)."""
@@ -197,8 +204,10 @@ class OmniNode(LifecycleNode):
         if publisher is not None:
             publisher.publish(msg)
 
-    def event(self, event: Event, event_id: str) -> None:
-        self._publish('events', mapping.event_to_msg(event, event_id, self.now()))
+    def event(self, event: Event, event_id: str, watch: WatchState | None) -> None:
+        msg = mapping.event_to_msg(event, event_id, self.now())
+        self._alerts.publish(msg, watch)
+        self._publish('events', msg)
 
     def transcript(self, transcript: Transcript) -> None:
         self._publish('transcript', mapping.transcript_to_msg(transcript))

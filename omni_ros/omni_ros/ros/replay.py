@@ -336,7 +336,8 @@ class Player:
 
 def main(argv: Sequence[str] | None = None) -> int:
     import rclpy
-    from rclpy.signals import SignalHandlerOptions
+
+    from omni_ros.ros.spin import initialized
 
     argv = list(sys.argv[1:] if argv is None else argv)
     # Split by hand: rcl would take our own '--remap /a:=/b' values for (deprecated) global remaps.
@@ -359,7 +360,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # spins here (publishing needs no executor), so setting the event is a complete shutdown request.
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        with rclpy.init(args=ros_argv, signal_handler_options=SignalHandlerOptions.NO):
+        with initialized(ros_argv, ros_signal_handlers=False):
             node = rclpy.create_node('omni_replay')
             try:
                 Player(node, source, options, stop).run()

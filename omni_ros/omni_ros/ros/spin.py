@@ -4,13 +4,17 @@ rclpy's own signal handling would invalidate the context at once, while goals st
 sent or stream threads may still be publishing; here the node is stopped first, then the context.
 One SingleThreadedExecutor serves the node: callbacks must not block (work runs on the nodes' own
 threads), and rclpy's MultiThreadedExecutor busy-polls its pool and costs a whole core.
+
+``initialized`` is how every process here starts ROS: Jazzy's ``rclpy.init()`` returns None, so
+``with rclpy.init():`` (Kilted and newer only) raises TypeError there.
 """
 
 from __future__ import annotations
 
 import signal
 import threading
-from typing import Callable, TypeVar
+from contextlib import contextmanager
+from typing import Callable, Iterator, TypeVar
 
 import rclpy
 from rclpy.executors import SingleThreadedExecutor
@@ -18,6 +22,19 @@ from rclpy.lifecycle import LifecycleNode, TransitionCallbackReturn
 from rclpy.signals import SignalHandlerOptions
 
 N = TypeVar('N', bound=LifecycleNode)
+
+
+@contextmanager
+def initialized(args: list[str] | None = None, *, ros_signal_handlers: bool = True) -> Iterator[None]:
+    """rclpy initialised (with ``args``) for the block, shut down after it, on Jazzy and Kilted alike.
+
+    ``ros_signal_handlers=False`` leaves SIGINT/SIGTERM to the caller (``run`` stops the node first).
+    """
+    rclpy.init(args=args, signal_handler_options=None if ros_signal_handlers else SignalHandlerOptions.NO)
+    try:
+        yield
+    finally:
+        rclpy.try_shutdown()
 
 
 def autostart(node: LifecycleNode) -> None:
@@ -38,7 +55,7 @@ def run(make_node: Callable[[], N], stop_node: Callable[[N], None], args: list[s
     When the node's ``autostart`` parameter is true, it is configured and activated (``autostart``).
     """
     stop = threading.Event()
-    with rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO):
+    with initialized(args, ros_signal_handlers=False):
         node = make_node()
         executor = SingleThreadedExecutor()
         executor.add_node(node)

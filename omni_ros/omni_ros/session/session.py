@@ -21,7 +21,7 @@ from typing import Any, Callable, Mapping, Protocol, Sequence
 from omni_ros import backends
 from omni_ros.backends.base import Backend
 from omni_ros.data import (AudioBlock, Event, FloatArray, InterruptMode, LazyFrame, Question, Speech,
-                           SpeechInterruption, StreamSpec, Transcript, Watch)
+                           SpeechInterruption, StreamSpec, Transcript, Watch, WatchSource)
 from omni_ros.errors import BackendSetupError, ConfigError, ConversionError, OmniError, WatchRejectedError
 from omni_ros.session.config import SECTION_CONFIGS, NodeConfig
 from omni_ros.session.pipeline import PendingQuestion, Pipeline
@@ -40,7 +40,9 @@ class Host(Protocol):
         """Input time now (the node clock; simulated time when replaying)."""
         ...
 
-    def event(self, event: Event, event_id: str) -> None: ...
+    def event(self, event: Event, event_id: str, watch: WatchState | None) -> None:
+        """An event to publish; ``watch`` is the watch an alert was routed to (None otherwise)."""
+        ...
 
     def transcript(self, transcript: Transcript) -> None: ...
 
@@ -279,7 +281,7 @@ class OmniSession:
 
     # -- outputs (pipeline worker thread): the pipeline's OutputSink --------------------------------------
     def event(self, event: Event, watch: WatchState | None) -> None:
-        self.host.event(event, f'{self._run_token}-{next(self._event_ids)}')
+        self.host.event(event, f'{self._run_token}-{next(self._event_ids)}', watch)
 
     def transcript(self, transcript: Transcript) -> None:
         out = self._speech_out
@@ -351,6 +353,10 @@ class OmniSession:
         backend.check_instruction(text)
         policy.check_durations(timeout, cooldown)
         return text
+
+    def standing_ids(self) -> list[str]:
+        """Ids of the standing watches (from parameters) now in the table."""
+        return [w.watch_id for w in self.watches.watches() if w.source is WatchSource.PARAMETER]
 
     def add_watch(self, watch: Watch) -> WatchState:
         """Add an accepted watch, carrying the meaning the backend follows (checked at acceptance)."""

@@ -17,12 +17,17 @@ from typing import Any, Mapping, Sequence
 
 
 def isolated_ros_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Environment for a private ROS graph on this machine: loopback discovery, a random domain,
-    large-data transports (camera frames), and logs under a temporary ROS_HOME."""
+    """Environment for a private ROS graph on this machine: loopback discovery, a random domain, and
+    logs under a temporary ROS_HOME.
+
+    DDS transports are left as a robot has them by default, so tests check what users get: measured,
+    FASTDDS_BUILTIN_TRANSPORTS=LARGE_DATA on some participants only keeps them from discovering the
+    others. omni_replay gives itself a larger shared-memory segment for camera frames (its own profile,
+    same transports as the default).
+    """
     env = dict(os.environ if base is None else base)
     env.setdefault('ROS_AUTOMATIC_DISCOVERY_RANGE', 'LOCALHOST')
     env.setdefault('ROS_DOMAIN_ID', str(random.SystemRandom().randint(1, 100)))
-    env.setdefault('FASTDDS_BUILTIN_TRANSPORTS', 'LARGE_DATA')
     env.setdefault('ROS_HOME', tempfile.mkdtemp(prefix='omni_ros_home_'))
     env.setdefault('RCUTILS_COLORIZED_OUTPUT', '0')
     env['PYTHONUNBUFFERED'] = '1'
