@@ -33,7 +33,8 @@ def generate_launch_description() -> LaunchDescription:
     backend, use_sim_time = LaunchConfiguration('backend'), LaunchConfiguration('use_sim_time')
     return LaunchDescription([GroupAction(scoped=True, actions=[
         DeclareLaunchArgument(
-            'params_file', default_value=PathJoinSubstitution([FindPackageShare('omni_ros'), 'config', 'omni_node.yaml']),
+            'params_file',
+            default_value=PathJoinSubstitution([FindPackageShare('omni_ros'), 'config', 'omni_node.yaml']),
             description='omni_node parameters (see config/omni_node.yaml for every key); its keys win over '
                         'the backend and use_sim_time arguments'),
         DeclareLaunchArgument('backend', default_value='',

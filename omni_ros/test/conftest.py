@@ -15,6 +15,7 @@ from omni_ros.tools import processes
 
 if TYPE_CHECKING:
     import rclpy.node
+    import ros_install
 
     from omni_ros import scenario
 # Fixtures of the `upstream` tier (the tiny MiniCPM-o 4.5 checkpoint, the vocoder stand-in), for every test file.

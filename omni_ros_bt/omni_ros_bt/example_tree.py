@@ -28,7 +28,8 @@ import os
 import sys
 import tempfile
 import time
-from typing import Callable
+from pathlib import Path
+from typing import Any, Callable
 
 import py_trees
 from py_trees.common import Status
@@ -74,7 +75,7 @@ def create_tree(namespace: str = '', *, watch_timeout_sec: float = 30.0, ask_tim
     An empty namespace leaves the names relative, so they resolve in the tree node's own namespace.
     """
     prefix = namespace.rstrip('/') + '/' if namespace else ''
-    common = dict(wait_for_server_timeout_sec=wait_for_server_timeout_sec)
+    common: dict[str, Any] = dict(wait_for_server_timeout_sec=wait_for_server_timeout_sec)
     guard = py_trees.composites.Sequence('respond_to_standing_alert', memory=False, children=[
         EventGuard('standing_alert', topic=prefix + 'events', watch_id=standing_watch_id, event_key=STANDING_EVENT),
         Report('stop_and_help', 'stopping to help', STANDING_EVENT, say),
@@ -92,7 +93,7 @@ def create_tree(namespace: str = '', *, watch_timeout_sec: float = 30.0, ask_tim
     return py_trees.composites.Selector('crossing_demo', memory=False, children=[guard, errand])
 
 
-def wait_for_omni_active(node, executor, namespace: str, timeout_sec: float,
+def wait_for_omni_active(node: Any, executor: Any, namespace: str, timeout_sec: float,
                          alive: Callable[[], bool] = lambda: True) -> bool:
     """True once omni_node publishes its state (it does only while active); goals sent earlier are rejected."""
     from omni_ros_interfaces.msg import OmniState
@@ -136,8 +137,8 @@ def main(argv: list[str] | None = None) -> int:
 
     ros_argv = sys.argv if argv is None else ['omni_bt_example', *argv]
     args = _parse(remove_ros_args(ros_argv)[1:])
-    procs: list = []
-    env = None
+    procs: list[Any] = []
+    env = dict(os.environ)
     if args.demo:
         from omni_ros.tools import processes
         env = processes.isolated_ros_env()
@@ -159,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
             proc.stop()
 
 
-def _start_demo(args: argparse.Namespace, env: dict[str, str], procs: list) -> tuple[object, str]:
+def _start_demo(args: argparse.Namespace, env: dict[str, str], procs: list[Any]) -> tuple[Path, str]:
     from omni_ros import scenario
     from omni_ros.tools import processes
 
@@ -173,10 +174,11 @@ def _start_demo(args: argparse.Namespace, env: dict[str, str], procs: list) -> t
     return bag, log_dir
 
 
-def _run(args: argparse.Namespace, node, executor, env, procs: list) -> int:
+def _run(args: argparse.Namespace, node: Any, executor: Any, env: dict[str, str], procs: list[Any]) -> int:
     from omni_ros_bt.runner import TreeRunner
 
-    bag = log_dir = None
+    bag: Path | None = None
+    log_dir = ''
     if args.demo:
         bag, log_dir = _start_demo(args, env, procs)
     alive = (lambda: procs[0].running()) if procs else (lambda: True)
@@ -191,7 +193,7 @@ def _run(args: argparse.Namespace, node, executor, env, procs: list) -> int:
     tree = py_trees.trees.BehaviourTree(root)
     runner = TreeRunner(tree, node, executor, period_sec=args.period)
     runner.setup(timeout_sec=15.0)
-    if args.demo:
+    if bag is not None:
         from omni_ros.tools import processes
         procs.append(processes.start_replay(env, log_dir, bag, rate=args.rate,
                                             extra=['--wait-for-subscribers', '30', '--tail', '3']))

@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import rclpy
 from rclpy.action import ActionClient
@@ -34,7 +35,7 @@ from omni_ros_interfaces.msg import ProactiveEvent
 @dataclass
 class WatchRun:
     expected: scenario.ExpectedWatch
-    goal_handle: object | None = None
+    goal_handle: Any = None  # rclpy's ClientGoalHandle once the goal is accepted
     watch_id: str = ''
     alerts: list[Event] = field(default_factory=list)
     result_code: int | None = None
@@ -114,7 +115,7 @@ def _run(client: Node, scn: scenario.Scenario, args: argparse.Namespace, procs: 
               f'[{event.modality.value}, confidence {event.confidence:.2f}]', flush=True)
 
     client.create_subscription(ProactiveEvent, 'events', on_event, 50)
-    action = ActionClient(client, SetWatch, 'set_watch')
+    action: ActionClient = ActionClient(client, SetWatch, 'set_watch')
     deadline = time.monotonic() + args.startup_timeout
     print('[demo] waiting for omni_node (loading its backend) ...', flush=True)
     while not action.wait_for_server(timeout_sec=1.0):

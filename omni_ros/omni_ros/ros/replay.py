@@ -23,7 +23,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Generator, Iterator, Sequence
 
 NS = 1_000_000_000
 QOS_DEPTH = 50  # reliable with some depth: a briefly slow subscriber still gets every frame
@@ -82,7 +82,7 @@ class BagSource:
         if not self.topics:
             raise ReplayError(f'{path} holds no messages')
 
-    def messages(self) -> Iterator[tuple[str, int, bytes]]:
+    def messages(self) -> Generator[tuple[str, int, bytes], None, None]:
         names = {t.name for t in self.topics}
         with self._reader_cls(self.path) as reader:
             connections = [c for c in reader.connections if c.topic in names]
@@ -295,8 +295,8 @@ class Player:
         finally:
             messages.close()  # closes the bag file now, also when stopped early
 
-    def _play(self, messages: Iterator[tuple[str, int, bytes]], wall_at, bag_now, end_ns: int, next_tick: float,
-              period: float) -> bool:
+    def _play(self, messages: Iterator[tuple[str, int, bytes]], wall_at: Callable[[int], float],
+              bag_now: Callable[[], int], end_ns: int, next_tick: float, period: float) -> bool:
         pending = next(messages, None)
         while True:
             if pending is None and (self.clock_pub is None or bag_now() >= end_ns):
