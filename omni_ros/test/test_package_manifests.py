@@ -21,7 +21,7 @@ PYTHON_KEYS = {'numpy': 'python3-numpy', 'yaml': 'python3-yaml', 'PIL': 'python3
 # Imported only by the CPU backend: the pip step (omni_ros/requirements/cpu-backend.txt), not rosdep.
 CPU_PIP_STEP = {'cv2': 'opencv-python-headless'}
 # Imported only by the MiniCPM-o backend: setup.py's 'minicpmo' extra (GPU machines).
-MINICPMO_EXTRA = {'torch', 'transformers'}
+MINICPMO_EXTRA = {'torch', 'transformers', 'huggingface_hub'}  # the last comes with transformers
 ROS_MODULE = re.compile(r'^(rclpy|launch|launch_ros|ament_index_python|[a-z0-9_]+_(msgs|interfaces))$')
 
 

@@ -237,7 +237,7 @@ def test_one_long_audio_message_is_not_trimmed_as_a_backlog() -> None:
     pipeline, _ = make(backend, max_backlog=3)
     pipeline.start()
     for start in (100.0, 109.9):  # each message arrives when its last sample is captured
-        pipeline.add_audio(start, np.zeros(round(9.9 * 16000), np.float32), 16000)
+        pipeline.add_audio(AudioBlock(start, np.zeros(round(9.9 * 16000), np.float32), 16000))
         pipeline.poll(start + 9.9)
         wait_until(pipeline.idle, timeout=10)
     pipeline.stop()
