@@ -14,7 +14,6 @@ from omni_ros.backends.cpu.room_light import RoomLightMeter
 from omni_ros.backends.cpu.sound_events import SoundEventDetector
 from omni_ros.backends.cpu.tonal import ToneStream
 from omni_ros.backends.cpu.vad import SileroVad
-from test_cpu_vision import people  # noqa: F401  (the detector, set up once per module)
 
 SR = synth.SR
 
