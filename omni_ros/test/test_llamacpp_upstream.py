@@ -22,7 +22,7 @@ from typing import Any, Iterator
 import numpy as np
 import pytest
 
-from conftest import wait_for
+from support import wait_for
 from doubles.llamacpp_upstream import LISTEN_TOKEN, llama_server, llama_server_bin, tiny_gguf  # noqa: F401
 from doubles.minicpmo.stream import GREEN_WATCH, chunk
 from doubles.minicpmo.upstream import tiny_checkpoint  # noqa: F401
