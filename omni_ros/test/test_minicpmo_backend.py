@@ -24,9 +24,9 @@ from doubles.minicpmo.stream import GREEN_WATCH, chunk, ramp
 from omni_ros.backends.minicpmo import MiniCPMoBackend
 from omni_ros.backends.minicpmo import session as session_module
 from omni_ros.backends.minicpmo.hf_engine import TransformersEngine
+from omni_ros.backends.minicpmo.options import MiniCPMoConfig
 from omni_ros.backends.minicpmo.wavio import write_wav
 from omni_ros.errors import BackendSetupError
-from omni_ros.settings import resolve
 from omni_ros.data import EventKind, InterruptMode, Question, Speaker, Watch
 
 GREEN_RULE = {'tag_of': 'light turns green', 'frame_color': 'green', 'say': ['{tag} The light', ' is green now.']}
@@ -49,13 +49,13 @@ def checkpoint_folder(root: Path, quantization: dict | None = None) -> Path:
 class DoubleBackend(MiniCPMoBackend):
     """The minicpmo backend whose engine attaches a DuplexDouble built with the real load's settings."""
 
-    def __init__(self, options, script=None):
-        super().__init__(options)
+    def __init__(self, config, script=None):
+        super().__init__(config)
         self._script = script
 
     def _make_engine(self) -> TransformersEngine:
-        engine = TransformersEngine(self._opts, self.name)
-        engine.load = lambda: engine.attach(DuplexDouble(engine._settings(self._opts['attn_implementation']),
+        engine = TransformersEngine(self.config, self.name)
+        engine.load = lambda: engine.attach(DuplexDouble(engine._settings(self.config.attn_implementation),
                                                          script=self._script))  # type: ignore[method-assign]
         return engine
 
@@ -69,8 +69,8 @@ def make(tmp_path):
             pytest.importorskip('torch', reason='needs requirements/test-minicpmo.txt')
             pytest.importorskip('transformers', reason='needs requirements/test-minicpmo.txt')
         d = checkpoint_folder(tmp_path / f'MiniCPM-o-4_5-{len(made)}', quantization)
-        options = resolve(MiniCPMoBackend.OPTIONS, {'model_path': str(d), 'device': 'cpu', 'allow_cpu': True, **opts})
-        b = MiniCPMoBackend(options) if real_load else DoubleBackend(options, script)
+        config = MiniCPMoConfig(**{'model_path': str(d), 'device': 'cpu', 'allow_cpu': True, **opts})
+        b = MiniCPMoBackend(config) if real_load else DoubleBackend(config, script)
         made.append(b)
         return b
 
@@ -304,7 +304,7 @@ def test_setup_failures_say_what_to_change(make, opts, message):
 
 def test_dir_without_config_and_awq_mismatch(make, tmp_path):
     b = make(real_load=True)
-    os.remove(os.path.join(b._opts['model_path'], 'config.json'))
+    os.remove(os.path.join(b.config.model_path, 'config.json'))
     with pytest.raises(BackendSetupError, match='no config.json'):
         b.setup()
     b2 = make(real_load=True, quantization={'quant_method': 'awq', 'bits': 4})

@@ -31,11 +31,10 @@ from doubles.minicpmo.stream import chunk
 from doubles.minicpmo.upstream import CallLog
 from omni_ros.backends.minicpmo import MiniCPMoBackend
 from omni_ros.backends.minicpmo.hf_engine import TransformersEngine
-from omni_ros.backends.minicpmo.options import DUPLEX_SETTING_KEYS, GENERATE_KEYS
+from omni_ros.backends.minicpmo.options import DUPLEX_SETTING_KEYS, GENERATE_KEYS, MiniCPMoConfig
 from omni_ros.backends.minicpmo.media import stack_images
 from omni_ros.backends.minicpmo.prompting import CONTEXT_PREVIOUS_MARKER, SUMMARY_LABEL
 from omni_ros.errors import BackendSetupError
-from omni_ros.settings import resolve
 from omni_ros.data import EventKind, InterruptMode, Question, Speaker, Watch
 
 pytestmark = pytest.mark.upstream
@@ -48,12 +47,12 @@ WATCH = 'tell me when the light turns green'
 class _Reused(MiniCPMoBackend):
     """The backend on an upstream duplex object a previous test loaded through the real path (same settings)."""
 
-    def __init__(self, options: Any, loaded: tuple) -> None:
-        super().__init__(options)
+    def __init__(self, config: MiniCPMoConfig, loaded: tuple) -> None:
+        super().__init__(config)
         self._loaded = loaded
 
     def _make_engine(self) -> TransformersEngine:
-        engine = TransformersEngine(self._opts, self.name)
+        engine = TransformersEngine(self.config, self.name)
         model, duplex, api, module_name = self._loaded
 
         def load() -> None:
@@ -64,12 +63,12 @@ class _Reused(MiniCPMoBackend):
         return engine
 
 
-def _load_key(options: dict) -> tuple:
+def _load_key(config: MiniCPMoConfig) -> tuple:
     """What the loaded object depends on: the code file and the settings upstream reads at construction."""
     per_call = set(GENERATE_KEYS)
     keys = [k for k in DUPLEX_SETTING_KEYS if k not in per_call] + ['model_code', 'dtype', 'n_timesteps',
                                                                     'chunk_ms', 'first_chunk_ms']
-    return tuple((k, options[k]) for k in keys)
+    return tuple((k, getattr(config, k)) for k in keys)
 
 
 @pytest.fixture
@@ -86,9 +85,9 @@ def make(tiny_checkpoint: Path, vocoder_standin: Any, loaded_models: dict
 
     def _make(fresh: bool = False, **opts: Any) -> MiniCPMoBackend:
         torch.manual_seed(len(made))
-        options = resolve(MiniCPMoBackend.OPTIONS, {'model_path': str(tiny_checkpoint), **FAST, **opts})
-        key = _load_key(options)
-        b = (MiniCPMoBackend(options) if fresh or key not in loaded_models else _Reused(options, loaded_models[key]))
+        config = MiniCPMoConfig(**{'model_path': str(tiny_checkpoint), **FAST, **opts})
+        key = _load_key(config)
+        b = (MiniCPMoBackend(config) if fresh or key not in loaded_models else _Reused(config, loaded_models[key]))
         made.append(b)
         b.setup()
         e = b.engine
@@ -201,7 +200,7 @@ def test_setup_errors_name_what_to_change(tiny_checkpoint, tmp_path, change, mes
     if change != 'no_vocoder_dir':
         (folder / 'assets' / 'token2wav').mkdir()
     code = 'modeling_minicpmo_unified' if change == 'bad_code' else 'auto'
-    b = MiniCPMoBackend(resolve(MiniCPMoBackend.OPTIONS, {'model_path': str(folder), **FAST, 'model_code': code}))
+    b = MiniCPMoBackend(MiniCPMoConfig(model_path=str(folder), model_code=code, **FAST))
     with pytest.raises(BackendSetupError, match=message):
         b.setup()
     assert b.engine is None
@@ -211,7 +210,7 @@ def test_out_of_memory_is_explained_and_setup_can_retry(tiny_checkpoint, vocoder
     from omni_ros.backends.minicpmo.upstream_code import import_model_module
 
     module = import_model_module(tiny_checkpoint, 'modeling_minicpmo_unified')
-    b = MiniCPMoBackend(resolve(MiniCPMoBackend.OPTIONS, {'model_path': str(tiny_checkpoint), **FAST}))
+    b = MiniCPMoBackend(MiniCPMoConfig(model_path=str(tiny_checkpoint), **FAST))
 
     def oom(*a: Any, **k: Any) -> Any:
         raise RuntimeError('CUDA out of memory. Tried to allocate 2.00 GiB')
