@@ -15,6 +15,7 @@ Each issue-10 mismatch has a test here that failed on the backend before the fix
 from __future__ import annotations
 
 import ast
+import dataclasses
 import importlib.util
 import logging
 import os
@@ -31,7 +32,7 @@ from doubles.minicpmo.stream import chunk
 from doubles.minicpmo.upstream import CallLog
 from omni_ros.backends.minicpmo import MiniCPMoBackend
 from omni_ros.backends.minicpmo.hf_engine import TransformersEngine
-from omni_ros.backends.minicpmo.options import DUPLEX_SETTING_KEYS, GENERATE_KEYS, MiniCPMoConfig
+from omni_ros.backends.minicpmo.options import DEFAULT_PERSONA, DUPLEX_SETTING_KEYS, GENERATE_KEYS, MiniCPMoConfig
 from omni_ros.backends.minicpmo.media import stack_images
 from omni_ros.backends.minicpmo.prompting import CONTEXT_PREVIOUS_MARKER, SUMMARY_LABEL
 from omni_ros.errors import BackendSetupError
@@ -363,6 +364,19 @@ def test_system_prompt_is_wrapped_as_openbmbs_server_does(make):
     assert ids[0] == tok.convert_tokens_to_ids('<|im_start|>')  # a special token, not '<', '|', ...
     assert ids[-1] == tok.convert_tokens_to_ids('<|audio_start|>')
     assert b.system_prompt.startswith('<|im_start|>system\n')
+
+
+def test_a_persona_change_prepares_again_with_it(make):
+    """minicpmo.persona applies live: upstream's prepare() gets it at the start of the wrapped system text."""
+    b = make(reprepare_max_defer_units=0)
+    b.start_session()
+    assert b.log.of('prepare')[-1]['prefix_system_prompt'].startswith('<|im_start|>system\n' + DEFAULT_PERSONA)
+    b.reconfigure(dataclasses.replace(b.config, persona='You are a lighthouse keeper.'))
+    feed(b, 0, 1)
+    prepares = b.log.of('prepare')
+    assert len(prepares) == 2
+    assert prepares[-1]['prefix_system_prompt'].startswith('<|im_start|>system\nYou are a lighthouse keeper.\n')
+    assert b.log.names()[-4:] == ['prepare', 'streaming_prefill', 'streaming_generate', 'finalize_unit']
 
 
 def test_carried_summary_is_not_a_second_previous_section(make):

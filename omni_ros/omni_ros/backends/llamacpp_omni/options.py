@@ -80,4 +80,8 @@ class ServerSettings:
 
 @dataclass(frozen=True)
 class LlamaCppOmniConfig(SessionSettings, ServerSettings):
-    """The ``llamacpp_omni`` backend's settings: ServerSettings, then the shared SessionSettings."""
+    """The ``llamacpp_omni`` backend's settings: ServerSettings, then the shared SessionSettings.
+
+    ``persona`` applies at configure (unlike minicpmo's): the checked server revision reads no prompt at all,
+    so a custom persona fails setup there (see ``server_reads_prompt`` and LlamaCppOmniBackend.setup).
+    """

@@ -27,5 +27,16 @@ class MiniCPMoBackend(DuplexSessionBackend[MiniCPMoConfig]):
         return bool(config.model_path) and all(
             importlib.util.find_spec(m) is not None for m in ('torch', 'transformers'))
 
+    def reconfigure(self, config: MiniCPMoConfig) -> None:
+        """A live change (``Change.LIVE`` in MiniCPMoConfig: ``persona``), between feed() calls.
+
+        The model takes no text mid-session, so a new persona re-prepares the session with it: deferred
+        while the model is speaking and carrying the recent turns, as a watch change does.
+        """
+        old, self.config = self.config, config
+        if config.persona != old.persona:
+            self._book.persona = config.persona
+            self._mark_dirty('persona changed')
+
     def _make_engine(self) -> TransformersEngine:
         return TransformersEngine(self.config, self.name)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from omni_ros.settings import check_fields, setting
+from omni_ros.settings import Change, check_fields, setting
 
 DEFAULT_PERSONA = (
     'You are the voice of a robot. You see through its camera and hear through its microphone. '
@@ -169,4 +169,10 @@ class ModelSettings:
 
 @dataclass(frozen=True)
 class MiniCPMoConfig(SessionSettings, DuplexSettings, ModelSettings):
-    """The ``minicpmo`` backend's settings: ModelSettings, DuplexSettings, SessionSettings, in that order."""
+    """The ``minicpmo`` backend's settings: ModelSettings, DuplexSettings, SessionSettings, in that order.
+
+    ``persona`` applies live here: a change re-prepares the session (as a watch change does, carrying the
+    conversation), see MiniCPMoBackend.reconfigure.
+    """
+
+    persona: str = setting(DEFAULT_PERSONA, PERSONA_DESCRIPTION, change=Change.LIVE)
