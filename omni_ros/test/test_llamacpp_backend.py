@@ -59,6 +59,7 @@ def test_init_prompt_alert_speech_and_cancel(make, server, tmp_path):
     init = server.requests[0][1]
     assert init['media_type'] == 2 and init['duplex_mode'] is True and init['use_tts'] is True
     assert (init['token2wav_device'], init['tts_bin_dir']) == ('cpu', str(tmp_path / 'gguf' / 'tts'))
+    assert b.check_instruction(GREEN_WATCH) == GREEN_WATCH  # the model reads the words: that is the meaning
     b.set_watches([Watch('w-green', GREEN_WATCH)])
     b.start_session()
     assert f'[W1] {GREEN_WATCH}' in server.prompts[-1]

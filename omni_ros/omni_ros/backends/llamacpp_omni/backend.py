@@ -53,7 +53,8 @@ class LlamaCppOmniBackend(DuplexSessionBackend[LlamaCppOmniConfig]):
             log.info('%s: the server keeps its built-in system prompt; watches and questions will be refused '
                      '(%s.server_reads_prompt is false)', self.name, self.name)
 
-    def check_instruction(self, instruction: str) -> None:
-        super().check_instruction(instruction)
+    def check_instruction(self, instruction: str) -> str:
+        meaning = super().check_instruction(instruction)  # the model reads the words themselves
         if not self.config.server_reads_prompt:
             raise WatchRejectedError(self._no_prompt(f'{instruction!r}'))
+        return meaning

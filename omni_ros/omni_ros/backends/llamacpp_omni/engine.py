@@ -50,7 +50,7 @@ _NUM = re.compile(r'(\d+)')
 _DEVICE = re.compile(r'^(cpu|gpu(:\d+)?)$')
 
 
-def _wav_order(p: Path) -> tuple:
+def _wav_order(p: Path) -> tuple[int | str, ...]:
     return tuple(int(n) if n.isdigit() else n for n in _NUM.split(str(p)))
 
 
@@ -81,7 +81,7 @@ class LlamaCppOmniEngine:
         self._voice_path = ''
         self._speaking = False
         self.build_info = ''  # what the server's /props says it is ('' when it does not say)
-        self.session_config: dict = {}  # the server's answer to the last update_session_config
+        self.session_config: dict[str, Any] = {}  # the server's answer to the last update_session_config
 
     def _p(self, option: str) -> str:
         return f'{self._name}.{option}'
@@ -204,7 +204,7 @@ class LlamaCppOmniEngine:
         self._speaking = False
         self._seen = set(self._wavs())
 
-    def _call(self, path: str, body: dict) -> Any:
+    def _call(self, path: str, body: dict[str, Any]) -> Any:
         assert self.client is not None
         try:
             return self.client.post(path, body)

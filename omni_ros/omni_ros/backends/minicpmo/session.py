@@ -86,7 +86,7 @@ class DuplexSessionBackend(Generic[C]):
         self._turn_text = ''
         self._turn_start = 0.0
         self._turn_final_sent = False
-        self._turn_answerable: frozenset = frozenset()
+        self._turn_answerable: frozenset[str] = frozenset()
         self._force_listen_left = 0
         self._break_requested = False
         self._warned_no_force_listen = False
