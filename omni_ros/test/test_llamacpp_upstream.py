@@ -205,7 +205,7 @@ def test_a_barge_in_is_a_break_and_no_unit_goes_undecoded(llama_server, made, wi
     the log showed batches of several units and the client sent prefills back to back.
     """
     server = llama_server()
-    b = backend(made, server, tmp_path, force_listen_count=2)
+    b = backend(made, server, tmp_path, barge_in_listen_units=2)
     b.setup()
     for i in range(2):
         b.feed(chunk(i, audio=noisy(i)))
