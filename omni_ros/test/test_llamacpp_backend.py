@@ -16,8 +16,8 @@ import pytest
 from doubles.llamacpp_server import BUILTIN_PROMPT, LoopbackOmniServer
 from doubles.minicpmo.stream import GREEN_WATCH, chunk, ramp
 from omni_ros.backends.llamacpp_omni import LlamaCppOmniBackend
+from omni_ros.backends.llamacpp_omni.options import LlamaCppOmniConfig
 from omni_ros.errors import BackendSetupError, WatchRejectedError
-from omni_ros.settings import resolve
 from omni_ros.data import EventKind, InterruptMode, Question, Watch
 
 GREEN_RULE = {'tag_of': 'light turns green', 'frame_color': 'green', 'say': ['{tag} The light', ' is green now.']}
@@ -40,7 +40,7 @@ def make(server, tmp_path):
     def _make(**opts):
         options = {'server_url': server.url, 'model_dir': str(tmp_path / 'gguf'), 'warmup': False,
                    'request_timeout_s': 5.0, 'server_reads_prompt': server.revision == 'prompt-fields', **opts}
-        b = LlamaCppOmniBackend(resolve(LlamaCppOmniBackend.OPTIONS, options))
+        b = LlamaCppOmniBackend(LlamaCppOmniConfig(**options))
         made.append(b)
         return b
 
@@ -59,6 +59,7 @@ def test_init_prompt_alert_speech_and_cancel(make, server, tmp_path):
     init = server.requests[0][1]
     assert init['media_type'] == 2 and init['duplex_mode'] is True and init['use_tts'] is True
     assert (init['token2wav_device'], init['tts_bin_dir']) == ('cpu', str(tmp_path / 'gguf' / 'tts'))
+    assert b.check_instruction(GREEN_WATCH) == GREEN_WATCH  # the model reads the words: that is the meaning
     b.set_watches([Watch('w-green', GREEN_WATCH)])
     b.start_session()
     assert f'[W1] {GREEN_WATCH}' in server.prompts[-1]
@@ -173,18 +174,16 @@ def test_unreachable_and_hung_server(tmp_path, server):
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))
         port = s.getsockname()[1]  # closed again: nothing listens there
-    b = LlamaCppOmniBackend(resolve(LlamaCppOmniBackend.OPTIONS, {
-        'server_url': f'http://127.0.0.1:{port}', 'model_dir': 'x'}))
+    b = LlamaCppOmniBackend(LlamaCppOmniConfig(server_url=f'http://127.0.0.1:{port}', model_dir='x'))
     with pytest.raises(BackendSetupError, match='server_url'):
         b.setup()
     server.mute = True
-    b = LlamaCppOmniBackend(resolve(LlamaCppOmniBackend.OPTIONS, {
-        'server_url': server.url, 'model_dir': 'x', 'request_timeout_s': 0.5}))
+    b = LlamaCppOmniBackend(LlamaCppOmniConfig(server_url=server.url, model_dir='x', request_timeout_s=0.5))
     t0 = time.monotonic()
     with pytest.raises(BackendSetupError, match='llama-server'):
         b.setup()
     assert time.monotonic() - t0 < 5
-    b2 = LlamaCppOmniBackend(resolve(LlamaCppOmniBackend.OPTIONS, {'server_url': '', 'model_dir': 'x'}))
+    b2 = LlamaCppOmniBackend(LlamaCppOmniConfig(server_url='', model_dir='x'))
     with pytest.raises(BackendSetupError, match='server_url is empty'):
         b2.setup()
 

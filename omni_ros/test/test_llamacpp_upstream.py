@@ -22,15 +22,15 @@ from typing import Any, Iterator
 import numpy as np
 import pytest
 
-from conftest import wait_for
+from support import wait_for
 from doubles.llamacpp_upstream import LISTEN_TOKEN, llama_server, llama_server_bin, tiny_gguf  # noqa: F401
 from doubles.minicpmo.stream import GREEN_WATCH, chunk
 from doubles.minicpmo.upstream import tiny_checkpoint  # noqa: F401
 from omni_ros.backends.llamacpp_omni import LlamaCppOmniBackend
 from omni_ros.backends.llamacpp_omni.client import OmniHttpClient
+from omni_ros.backends.llamacpp_omni.options import LlamaCppOmniConfig
 from omni_ros.backends.minicpmo.prompting import strip_tags
 from omni_ros.errors import BackendSetupError, WatchRejectedError
-from omni_ros.settings import resolve
 from omni_ros.data import InterruptMode, Question, Watch
 
 pytestmark = pytest.mark.upstream
@@ -93,7 +93,7 @@ def made() -> Iterator[list[LlamaCppOmniBackend]]:
 def backend(made: list, server: Any, tmp_path: Path, **opts: Any) -> LlamaCppOmniBackend:
     options = {'server_url': server.url, 'model_dir': str(server.model_dir), 'use_tts': False, 'warmup': False,
                'request_timeout_s': 60.0, 'work_dir': str(tmp_path / f'units_{len(made)}'), **opts}
-    b = LlamaCppOmniBackend(resolve(LlamaCppOmniBackend.OPTIONS, options))
+    b = LlamaCppOmniBackend(LlamaCppOmniConfig(**options))
     made.append(b)
     return b
 
@@ -205,7 +205,7 @@ def test_a_barge_in_is_a_break_and_no_unit_goes_undecoded(llama_server, made, wi
     the log showed batches of several units and the client sent prefills back to back.
     """
     server = llama_server()
-    b = backend(made, server, tmp_path, force_listen_count=2)
+    b = backend(made, server, tmp_path, barge_in_listen_units=2)
     b.setup()
     for i in range(2):
         b.feed(chunk(i, audio=noisy(i)))
@@ -226,19 +226,19 @@ def test_server_settings_are_options_with_the_servers_defaults(llama_server, mad
     """Why 4: token2wav_device (S:5768), tts_bin_dir, voice_audio, high-image and sliding-window settings.
 
     The option defaults are the real server's (its answer to an update_session_config that sets nothing),
-    and set options come back in the server's answer. Before issue 11 these options did not exist: resolve()
-    raised ConfigError for them.
+    and set options come back in the server's answer. Before issue 11 these options did not exist: building the
+    config raised ConfigError for them.
     """
     server = llama_server()
     raw = OmniHttpClient(server.url)
     raw.post('/v1/stream/omni_init', {'media_type': 2, 'use_tts': False, 'duplex_mode': True,
                                       'model_dir': str(server.model_dir), 'output_dir': str(tmp_path)})
     defaults = raw.post('/v1/stream/update_session_config', {})
-    o = resolve(LlamaCppOmniBackend.OPTIONS, {})
-    assert defaults['sliding_window'] == {'mode': o['sliding_window_mode'],
-                                          'high_water_tokens': o['sliding_window_high_water'],
-                                          'low_water_tokens': o['sliding_window_low_water']}
-    assert defaults['highImage'] is (o['max_slice_nums'] > 1)
+    o = LlamaCppOmniConfig()
+    assert defaults['sliding_window'] == {'mode': o.sliding_window_mode,
+                                          'high_water_tokens': o.sliding_window_high_water,
+                                          'low_water_tokens': o.sliding_window_low_water}
+    assert defaults['highImage'] is (o.max_slice_nums > 1)
     voice = Path(tmp_path / 'v.wav')
     from omni_ros.backends.minicpmo.wavio import write_wav
     write_wav(voice, noisy(9), 16000)

@@ -10,6 +10,7 @@ use the real load().
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -21,12 +22,13 @@ import pytest
 
 from doubles.minicpmo.duplex_double import DuplexDouble
 from doubles.minicpmo.stream import GREEN_WATCH, chunk, ramp
+from omni_ros import backends
 from omni_ros.backends.minicpmo import MiniCPMoBackend
 from omni_ros.backends.minicpmo import session as session_module
 from omni_ros.backends.minicpmo.hf_engine import TransformersEngine
+from omni_ros.backends.minicpmo.options import DEFAULT_PERSONA, MiniCPMoConfig
 from omni_ros.backends.minicpmo.wavio import write_wav
 from omni_ros.errors import BackendSetupError
-from omni_ros.settings import resolve
 from omni_ros.data import EventKind, InterruptMode, Question, Speaker, Watch
 
 GREEN_RULE = {'tag_of': 'light turns green', 'frame_color': 'green', 'say': ['{tag} The light', ' is green now.']}
@@ -49,13 +51,13 @@ def checkpoint_folder(root: Path, quantization: dict | None = None) -> Path:
 class DoubleBackend(MiniCPMoBackend):
     """The minicpmo backend whose engine attaches a DuplexDouble built with the real load's settings."""
 
-    def __init__(self, options, script=None):
-        super().__init__(options)
+    def __init__(self, config, script=None):
+        super().__init__(config)
         self._script = script
 
     def _make_engine(self) -> TransformersEngine:
-        engine = TransformersEngine(self._opts, self.name)
-        engine.load = lambda: engine.attach(DuplexDouble(engine._settings(self._opts['attn_implementation']),
+        engine = TransformersEngine(self.config, self.name)
+        engine.load = lambda: engine.attach(DuplexDouble(engine._settings(self.config.attn_implementation),
                                                          script=self._script))  # type: ignore[method-assign]
         return engine
 
@@ -69,8 +71,8 @@ def make(tmp_path):
             pytest.importorskip('torch', reason='needs requirements/test-minicpmo.txt')
             pytest.importorskip('transformers', reason='needs requirements/test-minicpmo.txt')
         d = checkpoint_folder(tmp_path / f'MiniCPM-o-4_5-{len(made)}', quantization)
-        options = resolve(MiniCPMoBackend.OPTIONS, {'model_path': str(d), 'device': 'cpu', 'allow_cpu': True, **opts})
-        b = MiniCPMoBackend(options) if real_load else DoubleBackend(options, script)
+        config = MiniCPMoConfig(**{'model_path': str(d), 'device': 'cpu', 'allow_cpu': True, **opts})
+        b = MiniCPMoBackend(config) if real_load else DoubleBackend(config, script)
         made.append(b)
         return b
 
@@ -175,6 +177,30 @@ def test_watch_change_while_speaking_waits_for_turn_end(make):
     assert calls(b).count('prepare') == 2 and calls(b)[-4] == 'prepare'
     assert '[W2] tell me when the door opens' in b.engine.duplex.system_prompt
     assert b.watch_tag('w-green') == 'W1'  # tags are stable across re-prepare
+
+
+def test_persona_applies_live_with_a_new_prepare_once_the_turn_ends(make):
+    """minicpmo.persona is live (Change.LIVE): the node hands it over through reconfigure(); the model takes no
+    text mid-session, so the session prepares again with it, as after a watch change: the spoken turn ends
+    first, and the watches, their tags and what was said are kept."""
+    assert backends.registered('minicpmo').live == {'persona'}
+    rule = dict(GREEN_RULE, say=['{tag} The', ' light', ' is green.'])
+    b = make(script={'rules': [rule]}, warmup=False, reprepare_max_defer_units=5)
+    b.setup()
+    b.set_watches([Watch('w-green', GREEN_WATCH)])
+    assert b.feed(chunk(0, 'green')).speaking
+    assert DEFAULT_PERSONA in b.engine.duplex.system_prompt
+    b.reconfigure(dataclasses.replace(b.config, persona='You are a lighthouse keeper.'))
+    outs = [b.feed(chunk(i, 'green')) for i in range(1, 4)]
+    assert [(e.watch_id, e.text) for o in outs for e in o.events] == [('w-green', 'The light is green.')]
+    assert not any(t.interrupted for o in outs for t in o.transcripts)  # the turn was not cut
+    assert calls(b).count('prepare') == 2 and calls(b)[-4] == 'prepare'  # after the turn, before unit 3
+    prompt = b.engine.duplex.system_prompt
+    assert 'You are a lighthouse keeper.' in prompt and DEFAULT_PERSONA not in prompt
+    assert f'[W1] {GREEN_WATCH}' in prompt and 'Earlier in this conversation you said: ' in prompt
+    b.reconfigure(dataclasses.replace(b.config))  # nothing changed: no new prepare
+    b.feed(chunk(4))
+    assert calls(b).count('prepare') == 2
 
 
 def test_untagged_alert_falls_back_to_closest_watch(make, caplog):
@@ -304,7 +330,7 @@ def test_setup_failures_say_what_to_change(make, opts, message):
 
 def test_dir_without_config_and_awq_mismatch(make, tmp_path):
     b = make(real_load=True)
-    os.remove(os.path.join(b._opts['model_path'], 'config.json'))
+    os.remove(os.path.join(b.config.model_path, 'config.json'))
     with pytest.raises(BackendSetupError, match='no config.json'):
         b.setup()
     b2 = make(real_load=True, quantization={'quant_method': 'awq', 'bits': 4})

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import wait_for
+from support import wait_for
 
 import test_barge_in_dds as room_support
 from doubles.minicpmo.upstream import read_jsonl, vocoder_env
@@ -30,7 +30,8 @@ from omni_ros.ros import mapping
 from omni_ros.tools import processes
 from omni_ros.data import Speech
 
-pytestmark = pytest.mark.upstream  # across processes too (omni_node in its own process)
+# One tier per test (conftest.py): across processes, but against the real upstream code, so `upstream`.
+pytestmark = pytest.mark.upstream
 
 WATCHES = ('tell me when the traffic light turns green', 'tell me when you hear a ding')
 REPEAT_S = 5.0

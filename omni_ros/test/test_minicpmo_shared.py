@@ -24,10 +24,9 @@ def test_listing_and_creating_backends_never_imports_torch_or_transformers():
         import omni_ros.backends.minicpmo, omni_ros.backends.llamacpp_omni
         from omni_ros.backends.minicpmo.backend import MiniCPMoBackend
         from omni_ros.backends.llamacpp_omni.backend import LlamaCppOmniBackend
-        from omni_ros.settings import resolve
         for cls in (MiniCPMoBackend, LlamaCppOmniBackend):
-            b = cls(resolve(cls.OPTIONS, {}))
-            b.stream_spec(); b.set_watches([]); cls.usable(resolve(cls.OPTIONS, {}))
+            b = cls(cls.Config())
+            b.stream_spec(); b.set_watches([]); cls.usable(cls.Config())
         heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'transformers', 'accelerate'))
         print('HEAVY', heavy)
         assert not heavy, heavy

@@ -15,6 +15,7 @@ Each issue-10 mismatch has a test here that failed on the backend before the fix
 from __future__ import annotations
 
 import ast
+import dataclasses
 import importlib.util
 import logging
 import os
@@ -31,11 +32,10 @@ from doubles.minicpmo.stream import chunk
 from doubles.minicpmo.upstream import CallLog
 from omni_ros.backends.minicpmo import MiniCPMoBackend
 from omni_ros.backends.minicpmo.hf_engine import TransformersEngine
-from omni_ros.backends.minicpmo.options import DUPLEX_SETTING_KEYS, GENERATE_KEYS
+from omni_ros.backends.minicpmo.options import DEFAULT_PERSONA, DUPLEX_SETTING_KEYS, GENERATE_KEYS, MiniCPMoConfig
 from omni_ros.backends.minicpmo.media import stack_images
 from omni_ros.backends.minicpmo.prompting import CONTEXT_PREVIOUS_MARKER, SUMMARY_LABEL
 from omni_ros.errors import BackendSetupError
-from omni_ros.settings import resolve
 from omni_ros.data import EventKind, InterruptMode, Question, Speaker, Watch
 
 pytestmark = pytest.mark.upstream
@@ -48,12 +48,12 @@ WATCH = 'tell me when the light turns green'
 class _Reused(MiniCPMoBackend):
     """The backend on an upstream duplex object a previous test loaded through the real path (same settings)."""
 
-    def __init__(self, options: Any, loaded: tuple) -> None:
-        super().__init__(options)
+    def __init__(self, config: MiniCPMoConfig, loaded: tuple) -> None:
+        super().__init__(config)
         self._loaded = loaded
 
     def _make_engine(self) -> TransformersEngine:
-        engine = TransformersEngine(self._opts, self.name)
+        engine = TransformersEngine(self.config, self.name)
         model, duplex, api, module_name = self._loaded
 
         def load() -> None:
@@ -64,12 +64,12 @@ class _Reused(MiniCPMoBackend):
         return engine
 
 
-def _load_key(options: dict) -> tuple:
+def _load_key(config: MiniCPMoConfig) -> tuple:
     """What the loaded object depends on: the code file and the settings upstream reads at construction."""
     per_call = set(GENERATE_KEYS)
     keys = [k for k in DUPLEX_SETTING_KEYS if k not in per_call] + ['model_code', 'dtype', 'n_timesteps',
                                                                     'chunk_ms', 'first_chunk_ms']
-    return tuple((k, options[k]) for k in keys)
+    return tuple((k, getattr(config, k)) for k in keys)
 
 
 @pytest.fixture
@@ -86,9 +86,9 @@ def make(tiny_checkpoint: Path, vocoder_standin: Any, loaded_models: dict
 
     def _make(fresh: bool = False, **opts: Any) -> MiniCPMoBackend:
         torch.manual_seed(len(made))
-        options = resolve(MiniCPMoBackend.OPTIONS, {'model_path': str(tiny_checkpoint), **FAST, **opts})
-        key = _load_key(options)
-        b = (MiniCPMoBackend(options) if fresh or key not in loaded_models else _Reused(options, loaded_models[key]))
+        config = MiniCPMoConfig(**{'model_path': str(tiny_checkpoint), **FAST, **opts})
+        key = _load_key(config)
+        b = (MiniCPMoBackend(config) if fresh or key not in loaded_models else _Reused(config, loaded_models[key]))
         made.append(b)
         b.setup()
         e = b.engine
@@ -201,7 +201,7 @@ def test_setup_errors_name_what_to_change(tiny_checkpoint, tmp_path, change, mes
     if change != 'no_vocoder_dir':
         (folder / 'assets' / 'token2wav').mkdir()
     code = 'modeling_minicpmo_unified' if change == 'bad_code' else 'auto'
-    b = MiniCPMoBackend(resolve(MiniCPMoBackend.OPTIONS, {'model_path': str(folder), **FAST, 'model_code': code}))
+    b = MiniCPMoBackend(MiniCPMoConfig(model_path=str(folder), model_code=code, **FAST))
     with pytest.raises(BackendSetupError, match=message):
         b.setup()
     assert b.engine is None
@@ -211,7 +211,7 @@ def test_out_of_memory_is_explained_and_setup_can_retry(tiny_checkpoint, vocoder
     from omni_ros.backends.minicpmo.upstream_code import import_model_module
 
     module = import_model_module(tiny_checkpoint, 'modeling_minicpmo_unified')
-    b = MiniCPMoBackend(resolve(MiniCPMoBackend.OPTIONS, {'model_path': str(tiny_checkpoint), **FAST}))
+    b = MiniCPMoBackend(MiniCPMoConfig(model_path=str(tiny_checkpoint), **FAST))
 
     def oom(*a: Any, **k: Any) -> Any:
         raise RuntimeError('CUDA out of memory. Tried to allocate 2.00 GiB')
@@ -364,6 +364,19 @@ def test_system_prompt_is_wrapped_as_openbmbs_server_does(make):
     assert ids[0] == tok.convert_tokens_to_ids('<|im_start|>')  # a special token, not '<', '|', ...
     assert ids[-1] == tok.convert_tokens_to_ids('<|audio_start|>')
     assert b.system_prompt.startswith('<|im_start|>system\n')
+
+
+def test_a_persona_change_prepares_again_with_it(make):
+    """minicpmo.persona applies live: upstream's prepare() gets it at the start of the wrapped system text."""
+    b = make(reprepare_max_defer_units=0)
+    b.start_session()
+    assert b.log.of('prepare')[-1]['prefix_system_prompt'].startswith('<|im_start|>system\n' + DEFAULT_PERSONA)
+    b.reconfigure(dataclasses.replace(b.config, persona='You are a lighthouse keeper.'))
+    feed(b, 0, 1)
+    prepares = b.log.of('prepare')
+    assert len(prepares) == 2
+    assert prepares[-1]['prefix_system_prompt'].startswith('<|im_start|>system\nYou are a lighthouse keeper.\n')
+    assert b.log.names()[-4:] == ['prepare', 'streaming_prefill', 'streaming_generate', 'finalize_unit']
 
 
 def test_carried_summary_is_not_a_second_previous_section(make):

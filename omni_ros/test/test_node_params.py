@@ -179,6 +179,11 @@ def test_live_parameters_apply_while_active_and_the_others_wait_for_configure(ro
         assert set_one('ask_timeout', 4.0).successful and session.question_timeout(0.0) == 4.0
         assert set_one('scripted.speech_rate', 4.0).successful
         assert session.config.backend.speech_rate == 4.0
+        # minicpmo's persona is live (a new prepare: test_minicpmo_backend.py); llama.cpp-omni's server reads no
+        # prompt, so its persona stays a configure-time setting (and a custom one fails its setup).
+        assert set_one('minicpmo.persona', 'You are a lighthouse keeper.').successful
+        refused = set_one('llamacpp_omni.persona', 'You are a lighthouse keeper.')
+        assert not refused.successful and 'applies at configure' in refused.reason
         refused = set_one('standing_watches', ['x' * 600])
         assert not refused.successful and 'keep it under 500' in refused.reason
         refused = set_one('chunk_period', 2.0)

@@ -4,7 +4,7 @@ Modules are imported only when their backend is chosen (or its settings are list
 CPU or scripted backend never imports torch or transformers. A backend class declares its settings as
 ``Config`` and is constructed with an instance of it (``base.BackendClass``); its __init__ does no I/O.
 
-Backends that still declare an ``OPTIONS`` table of OptionSpec (cpu, minicpmo, llamacpp_omni for now)
+Backends that still declare an ``OPTIONS`` table of OptionSpec (cpu, until issue 14 converts it)
 are registered the same way: their Config is derived from the table, and they are constructed with
 (and their ``usable`` is asked with) the validated values as a mapping, as before.
 """

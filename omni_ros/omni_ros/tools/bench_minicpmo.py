@@ -34,8 +34,8 @@ import numpy as np
 from omni_ros.backends.minicpmo.backend import MiniCPMoBackend
 from omni_ros.backends.minicpmo.hf_engine import TransformersEngine
 from omni_ros.backends.minicpmo.media import FrameSelector, UnitAudio, to_pil
+from omni_ros.backends.minicpmo.options import MiniCPMoConfig
 from omni_ros.backends.minicpmo.prompting import PromptBook
-from omni_ros.settings import resolve
 from omni_ros.data import Chunk, Frame, Watch
 
 TEST_DIR = Path(__file__).resolve().parents[2] / 'test'
@@ -58,12 +58,12 @@ def _double_module() -> Any:
 class _BenchBackend(MiniCPMoBackend):
     """The real backend with the scripted double attached instead of a loaded checkpoint."""
 
-    def __init__(self, options: Any, double: Any) -> None:
-        super().__init__(options)
+    def __init__(self, config: MiniCPMoConfig, double: Any) -> None:
+        super().__init__(config)
         self._double = double
 
     def _make_engine(self) -> TransformersEngine:
-        engine = TransformersEngine(self._opts, self.name)
+        engine = TransformersEngine(self.config, self.name)
         script = {'rules': [{'tag_of': 'light turns green', 'once': False,
                              'say': ['{tag} The light', ' is green now.']}]}
         engine.load = lambda: engine.attach(  # type: ignore[method-assign]
@@ -89,9 +89,8 @@ def _ms(f: Callable[[], Any], repeat: int) -> float:
 
 
 def run(units: int, stacked: int, double: Any) -> dict[str, float]:
-    opts = resolve(MiniCPMoBackend.OPTIONS, {'model_path': '.', 'stacked_frames': stacked, 'warmup': False,
-                                              'generate_audio': False})
-    b = _BenchBackend(opts, double)
+    config = MiniCPMoConfig(model_path='.', stacked_frames=stacked, warmup=False, generate_audio=False)
+    b = _BenchBackend(config, double)
     b.setup()
     b.set_watches([Watch('w1', WATCH), Watch('w2', 'tell me if someone knocks at the door')])
     b.start_session()
@@ -207,9 +206,9 @@ def run_real(args: argparse.Namespace) -> int:
     print(f'MiniCPM-o 4.5 {args.size} architecture, random weights ({folder.name}); {args.device}, {dtype}; '
           f'vocoder: {vocoder}')
     print(f'  checkpoint ready in {build_s:.1f} s')
-    opts = {'model_path': str(folder), 'device': args.device, 'allow_cpu': args.device == 'cpu', 'dtype': dtype,
-            'stacked_frames': 5, 'warmup': True, 'max_lag_s': 30.0}
-    backend = MiniCPMoBackend(resolve(MiniCPMoBackend.OPTIONS, opts))
+    config = MiniCPMoConfig(model_path=str(folder), device=args.device, allow_cpu=args.device == 'cpu', dtype=dtype,
+                            stacked_frames=5, warmup=True, max_lag_s=30.0)
+    backend = MiniCPMoBackend(config)
     cuda = args.device.startswith('cuda')
     if cuda:
         torch.cuda.reset_peak_memory_stats()

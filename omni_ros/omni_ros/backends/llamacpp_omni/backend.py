@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Mapping
 
 from omni_ros.backends.llamacpp_omni.engine import LlamaCppOmniEngine
-from omni_ros.backends.llamacpp_omni.options import CHECKED_REVISION, OPTIONS
+from omni_ros.backends.llamacpp_omni.options import CHECKED_REVISION, LlamaCppOmniConfig
 from omni_ros.backends.minicpmo.options import DEFAULT_PERSONA
 from omni_ros.backends.minicpmo.session import DuplexSessionBackend
 from omni_ros.errors import BackendSetupError, WatchRejectedError
@@ -14,7 +13,7 @@ from omni_ros.errors import BackendSetupError, WatchRejectedError
 log = logging.getLogger('omni_ros.llamacpp_omni')
 
 
-class LlamaCppOmniBackend(DuplexSessionBackend):
+class LlamaCppOmniBackend(DuplexSessionBackend[LlamaCppOmniConfig]):
     """Same watch / ask / interrupt / pacing behaviour as ``minicpmo`` (shared DuplexSessionBackend).
 
     Watches, questions and the persona reach the model only through the system prompt. A server that keeps
@@ -23,20 +22,23 @@ class LlamaCppOmniBackend(DuplexSessionBackend):
     """
 
     name = 'llamacpp_omni'
-    OPTIONS = OPTIONS
+    Config = LlamaCppOmniConfig
+
+    def __init__(self, config: LlamaCppOmniConfig | None = None) -> None:
+        super().__init__(config or LlamaCppOmniConfig())
 
     @classmethod
-    def usable(cls, options: Mapping[str, Any]) -> bool:
+    def usable(cls, config: LlamaCppOmniConfig) -> bool:
         """For backend 'auto': configured (no network probe here; setup() reports an unreachable server)."""
-        return bool(options.get('server_url')) and bool(options.get('model_dir'))
+        return bool(config.server_url) and bool(config.model_dir)
 
     def _make_engine(self) -> LlamaCppOmniEngine:
-        return LlamaCppOmniEngine(self._opts, self.name)
+        return LlamaCppOmniEngine(self.config, self.name)
 
     def _no_prompt(self, what: str) -> str:
         engine = self.engine
         build = getattr(engine, 'build_info', '') if engine is not None else ''
-        server = f"the llama.cpp-omni server at {self._opts['server_url']}" + (f' (build {build})' if build else '')
+        server = f'the llama.cpp-omni server at {self.config.server_url}' + (f' (build {build})' if build else '')
         return (f'{what} cannot reach the model: {server} is taken to keep its built-in system prompt, as '
                 f'{CHECKED_REVISION} does (update_session_config reads no prompt, server.cpp S:5992-6166; the '
                 'prompt is fixed in omni.cpp O:3521). Upgrade llama.cpp-omni to a revision whose omni_init and '
@@ -44,14 +46,15 @@ class LlamaCppOmniBackend(DuplexSessionBackend):
                 f'MiniCPM-o-Demo client sends), then set {self.name}.server_reads_prompt to true')
 
     def setup(self) -> None:
-        if not self._opts['server_reads_prompt'] and self._opts['persona'].strip() != DEFAULT_PERSONA:
+        if not self.config.server_reads_prompt and self.config.persona.strip() != DEFAULT_PERSONA:
             raise BackendSetupError(f'{self.name}.persona: ' + self._no_prompt('a persona'))
         super().setup()
-        if not self._opts['server_reads_prompt']:
+        if not self.config.server_reads_prompt:
             log.info('%s: the server keeps its built-in system prompt; watches and questions will be refused '
                      '(%s.server_reads_prompt is false)', self.name, self.name)
 
-    def check_instruction(self, instruction: str) -> None:
-        super().check_instruction(instruction)
-        if not self._opts['server_reads_prompt']:
+    def check_instruction(self, instruction: str) -> str:
+        meaning = super().check_instruction(instruction)  # the model reads the words themselves
+        if not self.config.server_reads_prompt:
             raise WatchRejectedError(self._no_prompt(f'{instruction!r}'))
+        return meaning

@@ -76,7 +76,7 @@ class OmniHttpClient:
     def post(self, path: str, body: Any, timeout_s: float | None = None) -> Any:
         return self.request_json('POST', path, body, timeout_s)
 
-    def post_sse(self, path: str, body: Any) -> Iterator[dict]:
+    def post_sse(self, path: str, body: Any) -> Iterator[dict[str, Any]]:
         """Events of a server-sent-event answer, as dicts, until [DONE], a ``stop`` event, or the end."""
         conn = self._connection(self.timeout_s)
         try:

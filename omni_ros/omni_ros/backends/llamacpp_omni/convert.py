@@ -175,7 +175,7 @@ def run_upstream_script(script: Path, argv: Sequence[str]) -> None:
     if script.name == 'surgery.py':
         import transformers.dynamic_module_utils as dmu
 
-        setattr(dmu, 'check_imports', dmu.get_relative_imports)  # adjustment 1
+        dmu.check_imports = lambda filename: dmu.get_relative_imports(filename)  # adjustment 1
     if script.name == 'convert_vpm.py':
         _state_vision_layers(Path(argv[argv.index('-m') + 1]))
     if script.name != 'convert_hf_to_gguf.py':

@@ -30,11 +30,12 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Mapping, Optional
+from typing import Any, Optional
 
 import numpy as np
 
 from omni_ros.backends.llamacpp_omni.client import OmniHttpClient, ServerRejected, ServerUnreachable
+from omni_ros.backends.llamacpp_omni.options import LlamaCppOmniConfig
 from omni_ros.backends.minicpmo.engine import ModelUnit, UnitResult
 from omni_ros.backends.minicpmo.media import MODEL_RATE, resample_linear
 from omni_ros.backends.minicpmo.prompting import SystemPrompt
@@ -49,7 +50,7 @@ _NUM = re.compile(r'(\d+)')
 _DEVICE = re.compile(r'^(cpu|gpu(:\d+)?)$')
 
 
-def _wav_order(p: Path) -> tuple:
+def _wav_order(p: Path) -> tuple[int | str, ...]:
     return tuple(int(n) if n.isdigit() else n for n in _NUM.split(str(p)))
 
 
@@ -67,8 +68,8 @@ def prompt_fields(prompt: SystemPrompt) -> dict[str, str]:
 class LlamaCppOmniEngine:
     supports_force_listen = False
 
-    def __init__(self, options: Mapping[str, Any], name: str = 'llamacpp_omni') -> None:
-        self._o = dict(options)
+    def __init__(self, config: LlamaCppOmniConfig, name: str = 'llamacpp_omni') -> None:
+        self.config = config
         self._name = name
         self.client: Optional[OmniHttpClient] = None
         self._work: Optional[Path] = None
@@ -80,41 +81,41 @@ class LlamaCppOmniEngine:
         self._voice_path = ''
         self._speaking = False
         self.build_info = ''  # what the server's /props says it is ('' when it does not say)
-        self.session_config: dict = {}  # the server's answer to the last update_session_config
+        self.session_config: dict[str, Any] = {}  # the server's answer to the last update_session_config
 
     def _p(self, option: str) -> str:
         return f'{self._name}.{option}'
 
     @property
     def media_type(self) -> int:
-        return 2 if self._o['media_type'] == 'omni' else 1
+        return 2 if self.config.media_type == 'omni' else 1
 
     # --- life cycle ---------------------------------------------------------------------------------------------
     def _check_options(self) -> None:
-        o = self._o
-        if not o['server_url']:
+        c = self.config
+        if not c.server_url:
             raise BackendSetupError(f"{self._p('server_url')} is empty; set it to the llama.cpp-omni server, "
                                     'e.g. http://127.0.0.1:8080')
-        if not o['model_dir']:
+        if not c.model_dir:
             raise BackendSetupError(f"{self._p('model_dir')} is empty; set it to the GGUF model folder the "
                                     'server should load')
-        if o['stacked_frames'] > 1 and self.media_type == 2:
+        if c.stacked_frames > 1 and self.media_type == 2:
             raise BackendSetupError(
-                f"{self._p('stacked_frames')} is {o['stacked_frames']}: llama.cpp-omni takes one image per unit "
+                f"{self._p('stacked_frames')} is {c.stacked_frames}: llama.cpp-omni takes one image per unit "
                 '(a second image-only prefill starts a unit of its own, O:4317, and its highRefresh flag only '
                 "marks the session); set it to 1")
-        if not _DEVICE.match(o['token2wav_device']):
-            raise BackendSetupError(f"{self._p('token2wav_device')} is {o['token2wav_device']!r}; use cpu, gpu "
+        if not _DEVICE.match(c.token2wav_device):
+            raise BackendSetupError(f"{self._p('token2wav_device')} is {c.token2wav_device!r}; use cpu, gpu "
                                     'or gpu:N')
-        if o['sliding_window_low_water'] >= o['sliding_window_high_water']:
-            raise BackendSetupError(f"{self._p('sliding_window_low_water')} ({o['sliding_window_low_water']}) "
+        if c.sliding_window_low_water >= c.sliding_window_high_water:
+            raise BackendSetupError(f"{self._p('sliding_window_low_water')} ({c.sliding_window_low_water}) "
                                     f"must be below {self._p('sliding_window_high_water')} "
-                                    f"({o['sliding_window_high_water']})")
+                                    f'({c.sliding_window_high_water})')
 
     def load(self) -> None:
-        o = self._o
+        c = self.config
         self._check_options()
-        self.client = OmniHttpClient(o['server_url'], o['connect_timeout_s'], o['request_timeout_s'])
+        self.client = OmniHttpClient(c.server_url, c.connect_timeout_s, c.request_timeout_s)
         try:
             self.client.request_json('GET', '/health')
         except ValueError as exc:
@@ -123,22 +124,22 @@ class LlamaCppOmniEngine:
             raise BackendSetupError(f'{self._name}: {exc}; start llama-server (llama.cpp-omni) there or fix '
                                     f"{self._p('server_url')}") from None
         except ServerRejected as exc:
-            raise BackendSetupError(f'{self._name}: {o["server_url"]} is not ready ({exc}); wait for the '
+            raise BackendSetupError(f'{self._name}: {c.server_url} is not ready ({exc}); wait for the '
                                     'server to finish loading or check its log') from None
         try:
             props = self.client.request_json('GET', '/props')
             self.build_info = str(props.get('build_info', '')) if isinstance(props, dict) else ''
         except (ServerUnreachable, ServerRejected) as exc:
             log.debug('%s: no /props (%s)', self._name, exc)
-        self._work, self._own_work = self._folder(o['work_dir'], 'omni_ros_llamacpp_in_')
-        self._out, self._own_out = self._folder(o['output_dir'], 'omni_ros_llamacpp_out_')
-        model_dir = o['model_dir'].rstrip('/')
-        body: dict[str, Any] = {'media_type': self.media_type, 'use_tts': o['use_tts'], 'duplex_mode': True,
+        self._work, self._own_work = self._folder(c.work_dir, 'omni_ros_llamacpp_in_')
+        self._out, self._own_out = self._folder(c.output_dir, 'omni_ros_llamacpp_out_')
+        model_dir = c.model_dir.rstrip('/')
+        body: dict[str, Any] = {'media_type': self.media_type, 'use_tts': c.use_tts, 'duplex_mode': True,
                                 'model_dir': model_dir, 'output_dir': str(self._out),
-                                'tts_bin_dir': o['tts_bin_dir'] or f'{model_dir}/tts',
-                                'token2wav_device': o['token2wav_device'], 'tts_gpu_layers': o['tts_gpu_layers']}
+                                'tts_bin_dir': c.tts_bin_dir or f'{model_dir}/tts',
+                                'token2wav_device': c.token2wav_device, 'tts_gpu_layers': c.tts_gpu_layers}
         try:
-            self.client.post('/v1/stream/omni_init', body, timeout_s=10 * o['request_timeout_s'])
+            self.client.post('/v1/stream/omni_init', body, timeout_s=10 * c.request_timeout_s)
         except ServerUnreachable as exc:
             raise BackendSetupError(f'{self._name}: omni_init got no answer ({exc}); check the server log and '
                                     f"{self._p('request_timeout_s')}") from None
@@ -163,7 +164,7 @@ class LlamaCppOmniEngine:
     def close(self) -> None:
         if self.client is not None:
             try:
-                self.client.post('/v1/stream/reset', {}, timeout_s=self._o['connect_timeout_s'])
+                self.client.post('/v1/stream/reset', {}, timeout_s=self.config.connect_timeout_s)
             except (ServerUnreachable, ServerRejected) as exc:
                 log.debug('%s: reset on close failed: %s', self._name, exc)
         for path, own in ((self._work, self._own_work), (self._out, self._own_out)):
@@ -179,17 +180,17 @@ class LlamaCppOmniEngine:
                 self._voice_path = str(self._work / 'voice.wav')
                 write_wav(self._voice_path, ref_audio, MODEL_RATE)
             return self._voice_path
-        return str(self._o['voice_audio'])
+        return self.config.voice_audio
 
     def prepare(self, prompt: SystemPrompt, ref_audio: Optional[np.ndarray]) -> None:
         assert self.client is not None and self._work is not None
-        o = self._o
+        c = self.config
         body: dict[str, Any] = {'media_type': self.media_type, 'duplex_mode': True,
-                                'highImage': int(o['max_slice_nums']) > 1,
-                                'sliding_window_mode': o['sliding_window_mode'],
-                                'sliding_window_high_water': o['sliding_window_high_water'],
-                                'sliding_window_low_water': o['sliding_window_low_water']}
-        if o['server_reads_prompt']:
+                                'highImage': c.max_slice_nums > 1,
+                                'sliding_window_mode': c.sliding_window_mode,
+                                'sliding_window_high_water': c.sliding_window_high_water,
+                                'sliding_window_low_water': c.sliding_window_low_water}
+        if c.server_reads_prompt:
             body.update(prompt_fields(prompt))
         voice = self._voice(ref_audio)
         if voice:
@@ -203,7 +204,7 @@ class LlamaCppOmniEngine:
         self._speaking = False
         self._seen = set(self._wavs())
 
-    def _call(self, path: str, body: dict) -> Any:
+    def _call(self, path: str, body: dict[str, Any]) -> Any:
         assert self.client is not None
         try:
             return self.client.post(path, body)
@@ -223,7 +224,7 @@ class LlamaCppOmniEngine:
         image_path = ''
         if unit.frames and self.media_type == 2:
             image_path = str(self._work / f'unit_{cnt}.jpg')
-            unit.frames[0].save(image_path, 'JPEG', quality=self._o['jpeg_quality'])
+            unit.frames[0].save(image_path, 'JPEG', quality=self.config.jpeg_quality)
             written.append(Path(image_path))
         try:
             self._call('/v1/stream/prefill', {'audio_path_prefix': str(audio_path), 'img_path_prefix': image_path,
@@ -283,7 +284,7 @@ class LlamaCppOmniEngine:
         if self.client is None:
             return
         try:
-            self.client.post('/v1/stream/break', {'reason': 'interrupt'}, timeout_s=self._o['connect_timeout_s'])
+            self.client.post('/v1/stream/break', {'reason': 'interrupt'}, timeout_s=self.config.connect_timeout_s)
         except (ServerUnreachable, ServerRejected) as exc:
             log.warning('%s: break failed: %s', self._name, exc)
 

@@ -27,12 +27,12 @@ import inspect
 import logging
 import time
 from pathlib import Path
-from typing import Any, Mapping, Optional
+from typing import Any, Optional
 
 import numpy as np
 
 from omni_ros.backends.minicpmo.engine import ModelUnit, UnitResult
-from omni_ros.backends.minicpmo.options import DUPLEX_SETTING_KEYS, GENERATE_KEYS
+from omni_ros.backends.minicpmo.options import DUPLEX_SETTING_KEYS, GENERATE_KEYS, DuplexSettings, MiniCPMoConfig
 from omni_ros.backends.minicpmo.prompting import CONTEXT_PREVIOUS_MARKER, SystemPrompt, chat_layout
 from omni_ros.backends.minicpmo.upstream_code import choose_module, import_model_module
 from omni_ros.errors import BackendError, BackendSetupError
@@ -52,6 +52,7 @@ MEMORY_HINT = ('bf16 needs about 19 GB of GPU memory, an int4 AWQ checkpoint abo
                'the llamacpp_omni backend with a Q4_K_M GGUF (~9 GB)')
 #: How the duplex object was built, in the order tried (see the module docstring).
 DUPLEX_APIS = ('as_duplex', 'from_existing_model', 'init_unified', 'MiniCPMODuplex')
+_DUPLEX_DEFAULTS = DuplexSettings()  # a per-unit argument left at its default is not worth a warning
 
 
 def _is_oom(exc: BaseException) -> bool:
@@ -84,8 +85,8 @@ def revision_wraps_prompt(duplex: Any) -> bool:
 class TransformersEngine:
     supports_force_listen = False  # set by load() from the revision's streaming_generate signature
 
-    def __init__(self, options: Mapping[str, Any], name: str = 'minicpmo') -> None:
-        self._o = dict(options)
+    def __init__(self, config: MiniCPMoConfig, name: str = 'minicpmo') -> None:
+        self.config = config
         self._name = name
         self.model: Any = None
         self.duplex: Any = None
@@ -103,9 +104,10 @@ class TransformersEngine:
 
     def voice_file(self) -> Optional[Path]:
         """The WAV the speech voice comes from: ref_voice_wav, else the checkpoint's assets/ref_audio/*.wav."""
-        if self._o['ref_voice_wav']:
-            return Path(self._o['ref_voice_wav']).expanduser()
-        folder = Path(self._o['model_path']).expanduser() / VOICE_DIR if self._o['model_path'] else None
+        c = self.config
+        if c.ref_voice_wav:
+            return Path(c.ref_voice_wav).expanduser()
+        folder = Path(c.model_path).expanduser() / VOICE_DIR if c.model_path else None
         if folder is not None and folder.is_dir():
             voices = sorted(folder.glob('*.wav'))
             if voices:
@@ -113,12 +115,12 @@ class TransformersEngine:
         return None
 
     def _check_path(self) -> Path:
-        path = self._o['model_path']
+        path = self.config.model_path
         if not path:
             raise BackendSetupError(f"{self._p('model_path')} is empty; set it to the local directory of the "
                                     'MiniCPM-o 4.5 checkpoint (the folder holding config.json)')
         p = Path(path).expanduser()
-        if not p.is_dir() and self._o['allow_hub_download'] and not p.is_absolute() and path.count('/') == 1:
+        if not p.is_dir() and self.config.allow_hub_download and not p.is_absolute() and path.count('/') == 1:
             log.warning('%s: %s is not a local folder; downloading it from the hub (allow_hub_download)',
                         self._name, path)
             try:
@@ -154,9 +156,9 @@ class TransformersEngine:
         return torch, transformers
 
     def _device(self, torch: Any) -> str:
-        device = self._o['device'].strip()
+        device = self.config.device.strip()
         if device == 'cpu':
-            if not self._o['allow_cpu']:
+            if not self.config.allow_cpu:
                 raise BackendSetupError(f"{self._p('device')} is cpu: MiniCPM-o 4.5 needs a CUDA GPU for real "
                                         f"time; set it to cuda (or cuda:N), or use the llamacpp_omni backend "
                                         f"({self._p('allow_cpu')} is only for tests with a tiny checkpoint)")
@@ -175,7 +177,7 @@ class TransformersEngine:
         return device
 
     def _dtype(self, torch: Any, path: Path, device: str) -> Any:
-        dtype = self._o['dtype']
+        dtype = self.config.dtype
         quant = self._quant_method(path)
         if dtype == 'int4-awq':
             if quant not in (None, 'awq'):
@@ -203,7 +205,7 @@ class TransformersEngine:
     def _check_speech(self, path: Path) -> None:
         """Speech needs a voice for the vocoder and the vocoder's folder (the unified code would otherwise try
         to download it from the hub at setup)."""
-        if not self._o['generate_audio']:
+        if not self.config.generate_audio:
             return
         voice = self.voice_file()
         if voice is None:
@@ -217,12 +219,12 @@ class TransformersEngine:
                                     f"set {self._p('generate_audio')} false")
 
     def _settings(self, attn: str) -> dict[str, Any]:
-        o = self._o
-        settings: dict[str, Any] = {k: o[k] for k in DUPLEX_SETTING_KEYS}
-        settings.update(chunk_ms=o['chunk_ms'], first_chunk_ms=o['first_chunk_ms'], sample_rate=16000,
-                        max_slice_nums=o['max_slice_nums'], attn_implementation=attn)
-        if o['n_timesteps']:
-            settings['n_timesteps'] = o['n_timesteps']
+        c = self.config
+        settings: dict[str, Any] = {k: getattr(c, k) for k in DUPLEX_SETTING_KEYS}
+        settings.update(chunk_ms=c.chunk_ms, first_chunk_ms=c.first_chunk_ms, sample_rate=16000,
+                        max_slice_nums=c.max_slice_nums, attn_implementation=attn)
+        if c.n_timesteps:
+            settings['n_timesteps'] = c.n_timesteps
         return settings
 
     def load(self) -> None:
@@ -232,11 +234,11 @@ class TransformersEngine:
         device = self._device(torch)
         dtype = self._dtype(torch, path, device)
         self._check_speech(path)
-        self.module_name = choose_module(path, self._o['model_code'])
+        self.module_name = choose_module(path, self.config.model_code)
         if not (path / f'{self.module_name}.py').is_file():
             raise BackendSetupError(f"{self._p('model_code')}: {path} has no {self.module_name}.py; set it to "
                                     'auto or to a modeling file the checkpoint ships')
-        attn = self._o['attn_implementation']
+        attn = self.config.attn_implementation
         t0 = time.perf_counter()
         try:
             module = import_model_module(path, self.module_name)
@@ -266,7 +268,7 @@ class TransformersEngine:
                                     'complete MiniCPM-o 4.5 checkpoint and transformers==4.51.0') from exc
         self._adopt(self.duplex)
         log.info('%s: loaded %s (%s via %s; %s, %s, %s) in %.1f s; per-unit force-listen: %s', self._name, path,
-                 self.module_name, self.api, self._o['dtype'], attn, device, time.perf_counter() - t0,
+                 self.module_name, self.api, self.config.dtype, attn, device, time.perf_counter() - t0,
                  'yes' if self.supports_force_listen else 'no (barge-in becomes a break)')
 
     def _build(self, module: Any, path: Path, torch: Any, device: str, dtype: Any, attn: str) -> tuple[Any, Any, str]:
@@ -308,9 +310,9 @@ class TransformersEngine:
         params = _parameters(fn)
         args: dict[str, Any] = {'streaming': True} if 'streaming' in params else {}
         if 'enable_float16' in params:
-            args['enable_float16'] = self._o['enable_float16']
-        if self._o['n_timesteps'] and 'n_timesteps' in params:
-            args['n_timesteps'] = self._o['n_timesteps']
+            args['enable_float16'] = self.config.enable_float16
+        if self.config.n_timesteps and 'n_timesteps' in params:
+            args['n_timesteps'] = self.config.n_timesteps
         return args
 
     def _init_vocoder(self, model: Any) -> None:
@@ -337,7 +339,7 @@ class TransformersEngine:
         self._finalize = callable(getattr(duplex, 'finalize_unit', None))
         self._wrap = not revision_wraps_prompt(duplex)
         ignored = [k for k in GENERATE_KEYS if k not in self._gen_params
-                   and self._o[k] != _option_default(k)]
+                   and getattr(self.config, k) != getattr(_DUPLEX_DEFAULTS, k)]
         if ignored:
             log.warning('%s: this model code\'s streaming_generate takes no %s; those settings are ignored',
                         self._name, ', '.join(ignored))
@@ -365,13 +367,13 @@ class TransformersEngine:
         kwargs: dict[str, Any] = dict(prefix_system_prompt=prefix, suffix_system_prompt=suffix or None,
                                       ref_audio=ref_audio, context_previous_marker=CONTEXT_PREVIOUS_MARKER)
         voice = self.voice_file()
-        if self._o['generate_audio'] and voice is not None:
+        if self.config.generate_audio and voice is not None:
             kwargs['prompt_wav_path'] = str(voice)  # upstream sets up the vocoder only then (M:2579)
         self.duplex.prepare(**kwargs)
         return prefix + ('[voice]' if ref_audio is not None else '') + suffix
 
     def _generate_args(self, force_listen: bool) -> dict[str, Any]:
-        gen = {k: self._o[k] for k in GENERATE_KEYS if k in self._gen_params}
+        gen = {k: getattr(self.config, k) for k in GENERATE_KEYS if k in self._gen_params}
         if 'listen_top_k' in gen and not gen['listen_top_k']:
             gen['listen_top_k'] = None
         if self.supports_force_listen:
@@ -387,7 +389,7 @@ class TransformersEngine:
         slices: Any = unit.max_slice_nums if len(unit.frames) < 2 else [unit.max_slice_nums, 1]
         pre_args: dict[str, Any] = dict(audio_waveform=unit.audio, frame_list=unit.frames, max_slice_nums=slices)
         if 'batch_vision_feed' in self._prefill_params:
-            pre_args['batch_vision_feed'] = bool(self._o['batch_vision_feed'])
+            pre_args['batch_vision_feed'] = self.config.batch_vision_feed
         t0 = time.perf_counter()
         try:
             pre = self.duplex.streaming_prefill(**pre_args)
@@ -413,7 +415,7 @@ class TransformersEngine:
                                'code revision does not match the documented duplex API (transformers==4.51.0)')
         listen = bool(res['is_listen'])
         # Listening units carry 1 s of zeros upstream; without speech the unified code still returns zeros.
-        speech = None if listen or not self._o['generate_audio'] else _to_numpy(res['audio_waveform'])
+        speech = None if listen or not self.config.generate_audio else _to_numpy(res['audio_waveform'])
         return UnitResult(is_listen=listen, text=res['text'] or '', end_of_turn=bool(res['end_of_turn']),
                           speech=speech, speech_rate=SPEECH_RATE, model_s=model_s)
 
@@ -424,8 +426,3 @@ class TransformersEngine:
     def end_session(self) -> None:
         if self.duplex is not None:
             self.duplex.set_session_stop()
-
-
-def _option_default(name: str) -> Any:
-    from omni_ros.backends.minicpmo.options import DUPLEX_OPTIONS
-    return next(o.default for o in DUPLEX_OPTIONS if o.name == name)

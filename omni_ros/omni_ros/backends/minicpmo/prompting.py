@@ -113,10 +113,10 @@ class PromptBook:
     min_similarity: float = 0.25
     watches: dict[str, Watch] = field(default_factory=dict)  # tag -> watch
     questions: dict[str, Question] = field(default_factory=dict)  # tag -> question
-    prompted: frozenset = frozenset()  # question tags in the last composed prompt (what the model was asked)
+    prompted: frozenset[str] = frozenset()  # question tags in the last composed prompt (what the model was asked)
     _next_w: int = 1
     _next_q: int = 1
-    _recent: deque = field(default_factory=lambda: deque(maxlen=50))
+    _recent: deque[tuple[float, str, str]] = field(default_factory=lambda: deque(maxlen=50))  # (stamp, label, text)
 
     # --- watches and questions -------------------------------------------------------------------
     def set_watches(self, watches: Sequence[Watch]) -> bool:

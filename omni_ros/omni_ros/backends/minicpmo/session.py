@@ -11,12 +11,13 @@ import logging
 import threading
 import time
 from pathlib import Path
-from typing import Any, Mapping, Optional, Sequence
+from typing import Generic, Optional, Sequence, TypeVar
 
 import numpy as np
 
 from omni_ros.backends.minicpmo.engine import DuplexEngine, ModelUnit, UnitResult
 from omni_ros.backends.minicpmo.media import MODEL_RATE, FrameSelector, UnitAudio, resample_linear
+from omni_ros.backends.minicpmo.options import SessionSettings
 from omni_ros.backends.minicpmo.prompting import PromptBook, strip_tags
 from omni_ros.backends.minicpmo.realtime import RealtimeGovernor, RealtimeStats, UnitPlan
 from omni_ros.errors import BackendError, BackendSetupError, OmniError
@@ -28,14 +29,17 @@ log = logging.getLogger('omni_ros.minicpmo')
 
 MAX_INSTRUCTION_CHARS = 400  # a watch line in the system prompt; longer ones crowd out the context
 
+C = TypeVar('C', bound=SessionSettings)
 
-class DuplexSessionBackend:
-    """Base of ``minicpmo`` and ``llamacpp_omni``; subclasses provide ``_make_engine``."""
+
+class DuplexSessionBackend(Generic[C]):
+    """Base of ``minicpmo`` and ``llamacpp_omni`` (``C``: the backend's Config, with the shared
+    SessionSettings); subclasses provide ``_make_engine``."""
 
     name = 'minicpmo-session'
 
-    def __init__(self, options: Mapping[str, Any]) -> None:
-        self._opts = dict(options)
+    def __init__(self, config: C) -> None:
+        self.config = config
         self._engine: Optional[DuplexEngine] = None
         self._lock = threading.Lock()  # guards the interrupt flags: interrupt() may come from any thread
         self._ref_audio: Optional[np.ndarray] = None
@@ -62,18 +66,18 @@ class DuplexSessionBackend:
         return self._last_prompt
 
     def stream_spec(self) -> StreamSpec:
-        return StreamSpec(sample_rate=MODEL_RATE, frames_per_chunk=int(self._opts['stacked_frames']),
-                          chunk_seconds=int(self._opts['chunk_ms']) / 1000.0)
+        return StreamSpec(sample_rate=MODEL_RATE, frames_per_chunk=self.config.stacked_frames,
+                          chunk_seconds=self.config.chunk_ms / 1000.0)
 
     # --- life cycle ---------------------------------------------------------------------------------------
     def _reset_state(self) -> None:
-        o = self._opts
-        self._book = PromptBook(persona=o['persona'], has_ref_voice=self._ref_audio is not None,
-                                summary_max_chars=o['summary_max_chars'], summary_turns=o['summary_turns'],
-                                min_similarity=o['tag_fallback_min_similarity'])
-        self._audio = UnitAudio(chunk_ms=o['chunk_ms'], first_ms=o['first_chunk_ms'])
-        self._frames = FrameSelector(stacked=o['stacked_frames'])
-        self._governor = RealtimeGovernor(o['chunk_ms'] / 1000.0, o['max_lag_s'])
+        c = self.config
+        self._book = PromptBook(persona=c.persona, has_ref_voice=self._ref_audio is not None,
+                                summary_max_chars=c.summary_max_chars, summary_turns=c.summary_turns,
+                                min_similarity=c.tag_fallback_min_similarity)
+        self._audio = UnitAudio(chunk_ms=c.chunk_ms, first_ms=c.first_chunk_ms)
+        self._frames = FrameSelector(stacked=c.stacked_frames)
+        self._governor = RealtimeGovernor(c.chunk_ms / 1000.0, c.max_lag_s)
         self._session = False
         self._dirty = False
         self._defer = 0
@@ -82,7 +86,7 @@ class DuplexSessionBackend:
         self._turn_text = ''
         self._turn_start = 0.0
         self._turn_final_sent = False
-        self._turn_answerable: frozenset = frozenset()
+        self._turn_answerable: frozenset[str] = frozenset()
         self._force_listen_left = 0
         self._break_requested = False
         self._warned_no_force_listen = False
@@ -91,16 +95,16 @@ class DuplexSessionBackend:
     def setup(self) -> None:
         if self._engine is not None:
             self.shutdown()
-        o = self._opts
-        if o['first_chunk_ms'] < o['chunk_ms']:
-            raise BackendSetupError(f"{self.name}.first_chunk_ms ({o['first_chunk_ms']}) must be at least "
-                                    f"{self.name}.chunk_ms ({o['chunk_ms']}); upstream uses 1035 and 1000")
+        c = self.config
+        if c.first_chunk_ms < c.chunk_ms:
+            raise BackendSetupError(f'{self.name}.first_chunk_ms ({c.first_chunk_ms}) must be at least '
+                                    f'{self.name}.chunk_ms ({c.chunk_ms}); upstream uses 1035 and 1000')
         engine = self._make_engine()
         self._ref_audio = self._load_ref_voice(engine)
         self._reset_state()
         try:
             engine.load()
-            if o['warmup']:
+            if c.warmup:
                 self._warm_up(engine)
         except OmniError:
             engine.close()
@@ -157,7 +161,7 @@ class DuplexSessionBackend:
         engine = self._engine
         with self._lock:
             if mode is InterruptMode.FORCE_LISTEN and engine is not None and engine.supports_force_listen:
-                self._force_listen_left = max(self._force_listen_left, int(self._opts['barge_in_listen_units']))
+                self._force_listen_left = max(self._force_listen_left, self.config.barge_in_listen_units)
                 return
             self._break_requested = True
             warn = mode is InterruptMode.FORCE_LISTEN and not self._warned_no_force_listen
@@ -191,12 +195,12 @@ class DuplexSessionBackend:
         if chunk.new_stream and self._governor.stats.units_run:
             self._mark_dirty('input stream restarted')
         if self._dirty:
-            if not self._speaking or self._defer >= self._opts['reprepare_max_defer_units']:
+            if not self._speaking or self._defer >= self.config.reprepare_max_defer_units:
                 self._close_turn(out, chunk.start, interrupted=True)
                 self._prepare()
             else:
                 self._defer += 1
-        has_grid = self._opts['stacked_frames'] > 1 and len(chunk.frames) > 1
+        has_grid = self.config.stacked_frames > 1 and len(chunk.frames) > 1
         plan = self._governor.plan(has_grid)
         if plan is UnitPlan.SKIP:
             self._governor.skipped(chunk.duration)
@@ -206,7 +210,7 @@ class DuplexSessionBackend:
             out.speaking = self._speaking
             return out
         unit = ModelUnit(audio=self._audio.unit(chunk), frames=self._frames.frames(chunk, plan is UnitPlan.RUN),
-                         max_slice_nums=int(self._opts['max_slice_nums']), force_listen=force_listen)
+                         max_slice_nums=self.config.max_slice_nums, force_listen=force_listen)
         try:
             result = engine.step(unit)
         except OmniError:
@@ -260,7 +264,7 @@ class DuplexSessionBackend:
         """The reference voice at 16 kHz: ref_voice_wav, else the engine's own default voice file (if any)."""
         voice_file = getattr(engine, 'voice_file', None)
         found = voice_file() if callable(voice_file) else None
-        path = self._opts['ref_voice_wav'] or (str(found) if found else '')
+        path = self.config.ref_voice_wav or (str(found) if found else '')
         self._voice_file = Path(path) if path else None
         if not path:
             return None
