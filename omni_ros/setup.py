@@ -23,6 +23,7 @@ setup(
         # MiniCPM-o 4.5 through transformers on a CUDA GPU: upstream's pins (its hub code needs 4.51.0;
         # accelerate because 4.51.0's from_pretrained uses it). minicpmo-utils pins pillow==10.4.0.
         'minicpmo': ['transformers==4.51.0', 'torch>=2.3,<=2.8', 'accelerate>=1.0',
+                     'huggingface_hub>=0.30,<1.0',  # imported for hub downloads (allow_hub_download)
                      'minicpmo-utils[all]>=1.0.5'],
         # llama.cpp-omni server client: standard library only; the server itself is built separately.
         'llamacpp': [],
