@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
 import pytest
-from support import wait_for  # noqa: F401  (for tests still doing `from conftest import wait_for`)
+
 
 from omni_ros.tools import processes
 

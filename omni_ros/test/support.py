@@ -6,12 +6,15 @@ ROS imports happen inside the helpers, so core tests can import this module with
 from __future__ import annotations
 
 import os
+import threading
 import time
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
 import pytest
 
+from omni_ros.ingest.audio import resample
 from omni_ros.tools import processes
 
 
@@ -102,3 +105,82 @@ def replay(scenario_name: str, log_dir: Path, rate: float = 2.0) -> processes.Ro
 
     return processes.start_replay(os.environ, log_dir, scenario.cached_bag(scenario_name), rate=rate,
                                   extra=['--wait-for-subscribers', '20', '--tail', '3'])
+
+
+# -- a room for barge-in tests: the robot hears its own speech, and a user talks over it --------------
+SR = 16000
+BLOCK = 320  # 20 ms microphone blocks
+LINE = ('I am going to tell you a rather long story about the elevator, the traffic light and the little '
+        'sign on the corner of the street, so please bear with me for a while.')
+WORDS_PER_SECOND = 2.5
+USER_AFTER = 3.0  # s of robot speech before the user talks over it
+# The robot's echo at the microphone is about 2 dB below the user's voice (IR gain 0.2, user peak 0.4).
+ROOM_SETTINGS = dict(name='test room', delay=0.06, echo_db=-2.0, rt60=0.3, seed=7)
+
+
+class SimulatedRoom:
+    """Loudspeaker-to-microphone path on a 16 kHz timeline starting at ``origin`` (input time)."""
+
+    def __init__(self, origin: float, seconds: float) -> None:
+        from omni_ros.tools.bench_bargein import Room, impulse_response
+
+        self.room = Room(**ROOM_SETTINGS)  # type: ignore[arg-type]
+        self.origin = origin
+        self._ir = impulse_response(self.room, np.random.default_rng(self.room.seed)) * 0.2
+        self._echo = np.zeros(int(seconds * SR) + self._ir.size, np.float32)
+        self._user = np.zeros_like(self._echo)
+        self._lock = threading.Lock()
+        self.blocks: list = []  # (reception wall time, Speech) of every speech block
+        self.interrupts: list = []  # (reception wall time, SpeechInterruption)
+        self._stopped_turn = 0
+
+    def index(self, stamp: float) -> int:
+        return int(round((stamp - self.origin) * SR))
+
+    def play(self, msg: Any) -> None:
+        from omni_ros.ros import mapping
+
+        block = mapping.msg_to_speech(msg)
+        with self._lock:
+            self.blocks.append((time.time(), block))
+            if block.turn_id <= self._stopped_turn:
+                return  # a player drops blocks of an interrupted turn
+            echo = np.convolve(resample(block.samples, block.sample_rate, SR), self._ir)
+            start = self.index(block.stamp)
+            end = min(start + echo.size, self._echo.size)
+            if start >= 0 and end > start:
+                self._echo[start:end] += echo[:end - start]
+
+    def interrupt(self, msg: Any) -> None:
+        from omni_ros.ros import mapping
+
+        interruption = mapping.msg_to_interruption(msg)
+        with self._lock:
+            received = time.time()
+            self.interrupts.append((received, interruption))
+            self._stopped_turn = max(self._stopped_turn, interruption.turn_id)
+            # The player stops now: nothing it had queued reaches the microphone any more.
+            self._echo[max(0, self.index(max(received, interruption.stamp) + self.room.delay)):] = 0.0
+
+    def say(self, at: float, samples: np.ndarray) -> None:
+        start = self.index(at)
+        with self._lock:
+            self._user[start:start + samples.size] += samples
+
+    def capture(self, start: int, rng: np.random.Generator) -> np.ndarray:
+        with self._lock:
+            x = self._echo[start:start + BLOCK] + self._user[start:start + BLOCK]
+        return np.clip(x + 0.002 * rng.standard_normal(BLOCK), -1, 1).astype(np.float32)
+
+
+def user_voice() -> tuple[np.ndarray, float]:
+    """A different voice saying something short, at about the echo's level; and its onset in s."""
+    from omni_ros.backends.cpu.tts import FliteTts
+
+    tts = FliteTts('awb', SR)
+    tts.setup()
+    x = tts.synthesize('Wait, stop please, I have a question.')
+    x = 0.4 * x / np.max(np.abs(x))
+    frames = np.sqrt(np.mean(x[:x.size // 160 * 160].reshape(-1, 160) ** 2, axis=1))
+    onset = int(np.argmax(frames > 0.1 * frames.max())) * 160 / SR
+    return x, onset

@@ -19,7 +19,7 @@ from typing import Any, Iterator
 
 import pytest
 import yaml
-from conftest import wait_for
+from support import wait_for
 
 import ros_install
 

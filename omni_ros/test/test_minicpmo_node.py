@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 from support import wait_for
 
-import test_barge_in_dds as room_support
+import support as room_support
 from doubles.minicpmo.upstream import read_jsonl, vocoder_env
 from omni_ros.ros import mapping
 from omni_ros.tools import processes

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import wait_for
+from support import wait_for
 
 pytestmark = pytest.mark.dds
 

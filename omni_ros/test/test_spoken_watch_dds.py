@@ -13,7 +13,7 @@ import time
 from typing import Iterator
 
 import pytest
-from conftest import wait_for
+from support import wait_for
 
 from omni_ros import scenario
 from omni_ros.ros import mapping
