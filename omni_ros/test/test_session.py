@@ -320,3 +320,32 @@ def test_undecodable_frames_are_logged_once_per_period(session: OmniSession, hos
     assert errors == ['camera frame dropped: compressed image claimed as jpeg could not be decoded: broken data '
                       'stream']
     assert session.diagnostics().values['decode_errors'] >= 5
+
+
+def test_a_question_asked_just_before_deactivate_is_answered_after_activate(session: OmniSession,
+                                                                             host: Host) -> None:
+    """Issue 16: an Ask accepted shortly before deactivate lost its answer (4 of 5): the backend session
+    that had the question ended, and the next one never heard of it."""
+    from omni_ros.data import Question
+
+    active(session)
+    backend = session.backend
+    assert backend is not None
+    asked: list[str] = []
+    ask = backend.ask
+
+    def recording(question: Question) -> None:
+        asked.append(question.question_id)
+        ask(question)
+
+    backend.ask = recording  # type: ignore[method-assign]
+    pending = session.ask(Question('q1', 'what floor are we on?', host.t))
+    assert pending is not None
+    wait_until(lambda: asked == ['q1'])  # the backend has it, and has not answered yet (no unit came)
+    session.deactivate()
+    session.activate()
+    mic(session, 100.0, 2.5, 0.001)
+    host.t = 103.0
+    session.poll()
+    wait_until(pending.answered.is_set)
+    assert asked == ['q1', 'q1'] and pending.answer is not None and pending.answer.question_id == 'q1'
