@@ -88,6 +88,9 @@ class Chunk:
     audio_missing: float = 0.0
     # True for the first chunk after a stream reset (start, or a clock jump such as a looping bag).
     new_stream: bool = False
+    # Frames picked for this chunk but not decoded yet (a synchronizer with decode_frames=False leaves
+    # decoding to whoever consumes the chunk: ChunkSynchronizer.decode).
+    undecoded: tuple[LazyFrame, ...] = ()
 
     @property
     def end(self) -> float:

@@ -92,3 +92,26 @@ def test_bad_audio_chunk_encoding_is_an_error_too() -> None:
     msg = mapping.pcm_to_msg(PcmBlock(STAMP, 16000, 1, 'MP3', b'\x00' * 100))
     with pytest.raises(UnsupportedEncodingError, match="'S16LE' or 'F32LE'"):
         mapping.msg_to_speech(msg)
+
+
+def test_an_oversized_audio_message_is_refused_from_its_length_before_its_data_is_copied() -> None:
+    """Issue 16: a 32 MB AudioChunk was copied and converted (RSS up 65-84 MB) before the length limit
+    turned it down; the limit is now checked from the byte count alone."""
+    import tracemalloc
+
+    from omni_ros_interfaces.msg import AudioChunk
+
+    msg = AudioChunk(sample_rate=16000, channels=1, encoding='S16LE', data=bytes(32 * 1024 * 1024))
+    tracemalloc.start()
+    try:
+        with pytest.raises(ConversionError, match=r'holds 1048.6 s; the limit is max_audio_message_seconds = 10 s'):
+            mapping.msg_to_block(msg, max_seconds=10.0)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 1024 * 1024  # nothing the size of the message was allocated
+    short = AudioChunk(sample_rate=16000, channels=1, encoding='S16LE', data=bytes(3200))
+    assert mapping.msg_to_block(short, max_seconds=10.0).samples.size == 1600  # 0.1 s goes through
+    msg, info = audio_common(bytes(48000 * 4 * 11))
+    with pytest.raises(ConversionError, match='the limit is max_audio_message_seconds = 10 s'):
+        mapping.audio_data_to_block(msg, info, max_seconds=10.0)

@@ -207,3 +207,32 @@ def test_bit_flips_never_crash() -> None:
                 cdr.parse_image(corrupt)
             except ConversionError:
                 pass
+
+
+def test_an_oversized_frame_is_refused_on_arrival_from_its_header() -> None:
+    """Issue 16: a 16 KB PNG that decodes to 4096x4096 went on to be decoded (on the executor thread)
+    before its size was checked; the size now comes from the header when the frame arrives."""
+    import io
+
+    from PIL import Image as PILImage
+
+    from omni_ros.ingest.imaging import serialized_frame
+
+    out = io.BytesIO()
+    PILImage.new('L', (4096, 4096)).save(out, 'PNG')
+    png = out.getvalue()
+    assert len(png) < 64 * 1024
+    raw = serialize_message(make_compressed(fmt='png', data=png))
+    with pytest.raises(ConversionError, match=r'4096x4096 = 16777216 pixels, more than max_pixels = 1000000'):
+        serialized_frame(raw, True, max_pixels=1_000_000)
+    out = io.BytesIO()
+    PILImage.new('RGB', (64, 48)).save(out, 'JPEG')
+    raw = serialize_message(make_compressed(fmt='jpeg', data=out.getvalue()))
+    with pytest.raises(ConversionError, match=r'64x48 = 3072 pixels, more than max_pixels = 3071'):
+        serialized_frame(raw, True, max_pixels=3071)
+    assert serialized_frame(raw, True, max_pixels=3072).decode().shape == (48, 64, 3)  # decoded when used
+    huge = serialize_message(make_image(height=100_000, width=100_000, step=300_000, data=b'\x00' * 16))
+    with pytest.raises(ConversionError, match='more than max_pixels'):
+        serialized_frame(huge, False, max_pixels=16_777_216)
+    frame = serialized_frame(serialize_message(make_image(sec=7, nanosec=500_000_000)), False, max_pixels=6)
+    assert frame.stamp == 7.5 and frame.decode().shape == (2, 3, 3)

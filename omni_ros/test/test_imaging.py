@@ -350,3 +350,14 @@ def test_mutated_compressed_data_never_crashes(fmt: str, original: bytes) -> Non
         except ConversionError:
             continue
         assert out.ndim == 3 and out.shape[2] == 3 and out.dtype == np.uint8
+
+
+@pytest.mark.parametrize('mode, fmt, options', [('RGB', 'PNG', {}), ('L', 'PNG', {}), ('RGB', 'JPEG', {}),
+                                                ('RGB', 'JPEG', {'progressive': True}), ('L', 'JPEG', {})])
+def test_the_size_is_read_from_the_compressed_header(mode: str, fmt: str, options: dict) -> None:
+    data = encode(PILImage.new(mode, (321, 123)), fmt, **options)
+    assert imaging.compressed_size(data) == (321, 123)
+    assert imaging.compressed_size(memoryview(data)) == (321, 123)
+    assert imaging.compressed_size(forged_png(4096, 4096)) == (4096, 4096)
+    for unknown in (data[:10], b'GIF89a....', b'', b'\xff\xd8\xff\xda\x00\x02'):  # cut, other, empty, scan first
+        assert imaging.compressed_size(unknown) is None

@@ -40,10 +40,29 @@ def test_time_round_trip(seconds: float) -> None:
     assert mapping.msg_to_time(msg) == pytest.approx(seconds, abs=1e-9 * max(1.0, seconds))
 
 
-@pytest.mark.parametrize('bad', [-1.0, float('inf'), float('nan')])
+@pytest.mark.parametrize('bad', [-1.0, float('inf'), float('nan'), 2.0 ** 31 + 1.0, 1e12])
 def test_invalid_times_raise(bad: float) -> None:
     with pytest.raises(MappingError):
         mapping.time_to_msg(bad)
+
+
+@pytest.mark.parametrize('stamp, sec, nanosec', [(-0.001, 0, 0), (-1e9, 0, 0), (float('-inf'), 0, 0),
+                                                 (2.0 ** 31 + 0.5, 2 ** 31 - 1, 999_999_999),
+                                                 (1e12, 2 ** 31 - 1, 999_999_999),
+                                                 (float('inf'), 2 ** 31 - 1, 999_999_999),
+                                                 (12.25, 12, 250_000_000)])
+def test_output_stamps_are_clamped_into_what_a_ros_stamp_holds(stamp: float, sec: int, nanosec: int) -> None:
+    """Issue 16: a unit starting just before time 0 gave an event stamp below zero, and mapping it raised
+    inside a timer, which ended the node's executor. Output stamps are clamped instead."""
+    event = mapping.event_to_msg(Event(kind=EventKind.ALERT, text='green', stamp=stamp, watch_id='w'), 'e-1', stamp)
+    speech = mapping.speech_to_msg(Speech(samples=np.zeros(10, np.float32), sample_rate=24000, stamp=stamp, turn_id=1))
+    transcript = mapping.transcript_to_msg(Transcript(speaker=Speaker.ASSISTANT, text='hi', turn_id=1, stamp=stamp))
+    interruption = mapping.interruption_to_msg(SpeechInterruption(turn_id=1, stamp=stamp, reason='barge_in'))
+    for msg_stamp in (event.input_stamp, event.header.stamp, speech.header.stamp, transcript.header.stamp,
+                      interruption.header.stamp):
+        assert (msg_stamp.sec, msg_stamp.nanosec) == (sec, nanosec)
+    with pytest.raises(MappingError):
+        mapping.stamp_to_msg(float('nan'))
 
 
 def test_transcript_round_trip() -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import os
 import time
 
 import pytest
-from support import change_state, lifecycle_state as state, set_parameters, wait_for
+from support import (call, change_state, future_result, lifecycle_state as state, send_watch, set_parameters,
+                     wait_for, watch_client)
 
 from omni_ros.tools import processes
 
@@ -103,5 +105,94 @@ def test_bad_input_gives_rate_limited_errors_and_the_node_keeps_running(ros_clie
         assert 'odd' in log or 'multiple' in log  # the messages say what is wrong
         # 20 bad audio messages in a second, one error line per 30 s: the log is not flooded.
         assert log.count('audio message dropped') <= 2
+    finally:
+        assert node.stop() == 0, node.output()
+
+
+def test_stamps_below_zero_and_past_2038_never_stop_the_node(ros_client, log_dir, tmp_path) -> None:
+    """Issue 16: under sim time a stream starting just before 0 gave events, transcripts and answers
+    stamped below zero; mapping one raised inside the goal timer, rclpy re-raised it and the executor
+    thread ended: no state, no diagnostics, no list_watches, no goal ever ended. Stamps past what a ROS
+    stamp holds (int32 seconds) did the same. Here both go through a live node, which keeps answering."""
+    import yaml
+    from diagnostic_msgs.msg import DiagnosticArray
+    from rclpy.action import ActionClient
+    from rclpy.qos import qos_profile_sensor_data
+    from rosgraph_msgs.msg import Clock
+
+    from builtin_interfaces.msg import Time
+
+    from omni_ros_interfaces.action import Ask, SetWatch
+    from omni_ros_interfaces.msg import AudioChunk, OmniState, ProactiveEvent
+    from omni_ros_interfaces.srv import ListWatches
+
+    timeline = tmp_path / 'stamps.yaml'
+    timeline.write_text(yaml.safe_dump({'lines': [{'at': 0.0, 'say': 'Hello there.'},
+                                                  {'at': 0.3, 'watch': 'green', 'say': 'The light is green.'}],
+                                        'answers': [{'question': 'floor', 'say': 'We are on floor 16.'}]}))
+    node = processes.start_node(os.environ, log_dir, params={
+        'backend': 'scripted', 'scripted.timeline': str(timeline), 'use_camera': False, 'use_sim_time': True,
+        'error_log_period': 30.0})
+    try:
+        states: list[OmniState] = []
+        diagnostics: list[DiagnosticArray] = []
+        events: list[ProactiveEvent] = []
+        ros_client.create_subscription(OmniState, 'state', states.append, 10)
+        ros_client.create_subscription(DiagnosticArray, '/diagnostics', diagnostics.append, 10)
+        ros_client.create_subscription(ProactiveEvent, 'events', events.append, 50)
+        clock = ros_client.create_publisher(Clock, '/clock', 10)
+        audio = ros_client.create_publisher(AudioChunk, 'audio', qos_profile_sensor_data)
+        wait_for(audio.get_subscription_count, 30, 'the node subscribing to audio')
+        watches = watch_client(ros_client, node)
+        asks = ActionClient(ros_client, Ask, 'ask')
+        assert asks.wait_for_server(timeout_sec=30)
+
+        def stamp(t: float) -> Time:
+            whole = math.floor(t)
+            return Time(sec=whole, nanosec=min(round((t - whole) * 1e9), 999_999_999))
+
+        def segment(start: float, seconds: float) -> tuple[object, object]:
+            """Audio from ``start`` (input time) with the clock following it; the watch's and the Ask's results."""
+            clock.publish(Clock(clock=stamp(max(start, 0.001))))
+            watch = send_watch(watches, 'tell me when the light turns green')
+            assert watch.accepted, node.output()
+            ask = wait_for(lambda: future_result(asks.send_goal_async(Ask.Goal(question='what floor are we on?'))),
+                           10, 'Ask goal response')
+            assert ask.accepted
+            results = watch.get_result_async(), ask.get_result_async()
+            for i in range(round(seconds * 10)):
+                block = AudioChunk(sample_rate=16000, channels=1, encoding='S16LE', data=bytes(3200))
+                block.header.stamp = stamp(start + 0.1 * i)
+                audio.publish(block)
+                clock.publish(Clock(clock=stamp(min(max(start + 0.1 * (i + 1), 0.0), 2 ** 31 - 1e-6))))
+                time.sleep(0.03)
+            watch_result = future_result(results[0], timeout=60)
+            ask_result = future_result(results[1], timeout=60)
+            assert watch_result is not None and ask_result is not None, node.output()
+            return watch_result.result, ask_result.result
+
+        watch_result, ask_result = segment(-0.55, 4.0)  # a sim-time source starting just below zero
+        assert watch_result.code == SetWatch.Result.CODE_TRIGGERED, watch_result.message
+        assert (watch_result.events[0].input_stamp.sec, watch_result.events[0].input_stamp.nanosec) == (0, 0)
+        assert ask_result.code == Ask.Result.CODE_ANSWERED and 'floor 16' in ask_result.answer
+        clock.publish(Clock(clock=Time(sec=-1)))  # rclpy's clock callback raises on it: counted, not fatal
+
+        def output_errors() -> int:
+            values = [{kv.key: kv.value for kv in s.values} for a in diagnostics[-3:] for s in a.status]
+            return max((int(v.get('output_errors', 0)) for v in values), default=0)
+
+        wait_for(output_errors, 30, 'diagnostics counting the failed callback')
+        watch_result, ask_result = segment(2 ** 31 - 3.0, 3.0)  # up to the last second a stamp can carry
+        assert watch_result.code == SetWatch.Result.CODE_TRIGGERED, watch_result.message
+        assert ask_result.code == Ask.Result.CODE_ANSWERED
+        assert any(e.header.stamp.sec >= 2 ** 31 - 3 for e in events)
+
+        # Still serving: state keeps flowing, diagnostics keep coming, list_watches answers.
+        seen_states, seen_diagnostics = len(states), len(diagnostics)
+        wait_for(lambda: len(states) > seen_states + 2 and len(diagnostics) > seen_diagnostics, 30,
+                 'state and diagnostics still flowing')
+        assert call(ros_client, ListWatches, 'list_watches', ListWatches.Request()) is not None
+        assert node.running()
+        assert 'Traceback' not in node.output(), node.output()
     finally:
         assert node.stop() == 0, node.output()

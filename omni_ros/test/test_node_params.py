@@ -89,6 +89,39 @@ def test_a_wrong_type_at_start_up_fails_configure_naming_the_parameter(ros: None
         node.destroy_node()
 
 
+@pytest.mark.parametrize('name', ['use_sim_time', 'start_type_description_service'])
+@pytest.mark.parametrize('value', [1, 'yes', 1.0])
+def test_rclpys_own_flags_given_a_wrong_type_fail_configure_instead_of_the_process(ros: None, name: str,
+                                                                                  value: Any) -> None:
+    """Issue 16: ``-p use_sim_time:=1`` raised InvalidParameterTypeException from rclpy's Node.__init__
+    (which declares it itself) and the process died before it could say anything."""
+    node = omni_node(**{name: value})
+    try:
+        message = configure_error(node)
+        assert f"'{name}' must be true or false, got {value!r} (given at start-up" in message
+        assert node.get_parameter(name).value is (name == 'start_type_description_service')  # rclpy's default
+    finally:
+        node.destroy_node()
+
+
+def test_a_wrong_type_from_the_command_line_fails_configure_and_the_node_stays_up(ros: None) -> None:
+    """The same through ``--ros-args -p`` as a user types it (an integer for use_sim_time, a string for a
+    number, a misspelled backend setting)."""
+    from omni_ros.ros.node import OmniNode
+
+    node = OmniNode(cli_args=['--ros-args', '-p', 'backend:=scripted', '-p', 'use_camera:=false',
+                              '-p', 'use_sim_time:=1', '-p', 'chunk_period:=fast', '-p', 'scripted.chunk_secondz:=1.0'],
+                    context=CONTEXT[0])
+    try:
+        message = configure_error(node)
+        assert "'use_sim_time' must be true or false, got 1" in message
+        assert "'chunk_period' must be a number from 0.2 to 5, got 'fast' (a string) (given at start-up)" in message
+        assert "'scripted.chunk_secondz' is not a setting of this node; did you mean 'scripted.chunk_seconds'" \
+            in message
+    finally:
+        node.destroy_node()
+
+
 def test_integers_for_numbers_are_taken_and_the_node_configures(ros: None) -> None:
     from rclpy.lifecycle import TransitionCallbackReturn
 
@@ -221,6 +254,25 @@ def test_the_audio_nodes_fail_configure_on_a_wrong_type_too(ros: None, capfd, no
         assert node.trigger_configure() == TransitionCallbackReturn.FAILURE
         (line,) = [entry for entry in capfd.readouterr().err.splitlines() if 'configure failed' in entry]
         assert f"'{name}' must be {spec.allowed()}, got " in line
+    finally:
+        node.close()
+        node.destroy_node()
+
+
+@pytest.mark.parametrize('node_name', sorted(AUDIO_NODES))
+def test_the_audio_nodes_survive_a_wrong_typed_use_sim_time(ros: None, capfd, node_name: str) -> None:
+    import importlib
+
+    from rclpy.lifecycle import TransitionCallbackReturn
+    from rclpy.parameter import Parameter
+
+    module, cls, _ = AUDIO_NODES[node_name]
+    node = getattr(importlib.import_module(module), cls)(
+        parameter_overrides=[Parameter('use_sim_time', value='true')], context=CONTEXT[0])
+    try:
+        assert node.trigger_configure() == TransitionCallbackReturn.FAILURE
+        (line,) = [entry for entry in capfd.readouterr().err.splitlines() if 'configure failed' in entry]
+        assert "'use_sim_time' must be true or false, got 'true'" in line
     finally:
         node.close()
         node.destroy_node()

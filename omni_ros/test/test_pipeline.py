@@ -9,7 +9,7 @@ from typing import Callable, Sequence
 import numpy as np
 import pytest
 
-from omni_ros.errors import BackendError
+from omni_ros.errors import BackendError, ConversionError
 from omni_ros.session.pipeline import Pipeline
 from omni_ros.data import (AudioBlock, BackendOutput, Chunk, Event, EventKind, InterruptMode, LazyFrame, Question,
                            Speaker, Speech, StreamSpec, Transcript, Watch)
@@ -64,6 +64,7 @@ class Sink:
         self.transcripts: list[Transcript] = []
         self.speeches: list[Speech] = []
         self.failures: list[Exception] = []
+        self.bad_frames: list[Exception] = []
 
     def event(self, event: Event, watch: WatchState | None) -> None:
         self.events.append((event, watch))
@@ -76,6 +77,9 @@ class Sink:
 
     def backend_failed(self, error: Exception) -> None:
         self.failures.append(error)
+
+    def frame_failed(self, error: Exception) -> None:
+        self.bad_frames.append(error)
 
 
 def make(backend: FakeBackend, table: WatchTable | None = None, max_backlog: int = 3) -> tuple[Pipeline, Sink]:
@@ -214,6 +218,52 @@ def test_frames_are_decoded_only_when_used() -> None:
     wait_until(lambda: pipeline.stats.chunks_processed >= 3)
     pipeline.stop()
     assert len(decoded) == 3
+
+
+def test_frames_are_decoded_on_the_worker_and_bad_ones_reported() -> None:
+    """Issue 16: a large image was decoded by whichever thread cut the unit (a ROS timer or subscription
+    callback, holding the executor); the backend worker decodes it now, and reports frames it cannot."""
+    threads: list[str] = []
+    sink = Sink()
+    pipeline = Pipeline(FakeBackend(), SPEC, WatchTable(), sink, max_latency=0.2, jump_threshold=3.0, max_backlog=10,
+                        expect_audio=False, expect_video=True)
+    pipeline.start()
+    for i in range(4):
+        def decode(i: int = i) -> np.ndarray:
+            threads.append(threading.current_thread().name)
+            if i == 1:
+                raise ConversionError('compressed image claimed as png could not be decoded')
+            return np.zeros((4, 4, 3), np.uint8)
+
+        pipeline.add_frame(LazyFrame(100.5 + i, decode))
+    pipeline.poll(105.0)  # cuts four units on this thread
+    wait_until(lambda: pipeline.stats.chunks_processed >= 4)
+    pipeline.stop()
+    assert threads == ['omni_backend_worker'] * 4
+    assert [str(e) for e in sink.bad_frames] == ['compressed image claimed as png could not be decoded']
+    assert pipeline.sync.stats.decode_errors == 1 and pipeline.sync.stats.frames_decoded == 3
+
+
+def test_questions_the_backend_had_are_asked_again_after_a_restart() -> None:
+    """Issue 16: an Ask accepted shortly before deactivate was given to a backend session that then
+    ended; the next session never heard of it and the answer was lost."""
+    backend = FakeBackend()  # the first session stops before it answers
+    pipeline, _ = make(backend)
+    pipeline.start()
+    pending = pipeline.ask(Question('q1', 'what floor?'))
+    answered = pipeline.ask(Question('q0', 'are you there?'))
+    answered.answered.set()  # answered already: not asked again
+    wait_until(lambda: ('ask', 'q1') in backend.calls)
+    pipeline.stop()
+    backend.respond = lambda chunk: BackendOutput(events=[Event(EventKind.ANSWER, 'floor 16', chunk.start,
+                                                                question_id='q1')])
+    pipeline.start()
+    feed_seconds(pipeline, 2)
+    wait_until(pending.answered.is_set)
+    pipeline.stop()
+    second = backend.calls[backend.calls.index(('start', None), 1):]
+    assert ('ask', 'q1') in second and ('ask', 'q0') not in second
+    assert pending.answer is not None and pending.answer.text == 'floor 16'
 
 
 def test_spoken_watch_requests_are_adopted_into_the_watch_table() -> None:

@@ -271,3 +271,81 @@ def test_long_and_bad_audio_is_dropped_counted_and_logged_once_per_period(sessio
     assert len(errors) == 1 and 'max_audio_message_seconds = 0.5 s' in errors[0]
     diagnostics = session.diagnostics()
     assert diagnostics.level is Level.WARN and 'not a multiple of 2' in diagnostics.message
+
+
+# -- faults on the output path --------------------------------------------------------------------------
+
+def test_a_failing_output_is_counted_logged_once_per_period_and_the_others_go_on(session: OmniSession,
+                                                                                  host: Host) -> None:
+    """Issue 16: an exception while mapping or publishing an output went up into the node's timer and
+    ended its executor. The session catches it where the output is sent, counts and logs it."""
+    active(session, config({'error_log_period': 60.0}))
+
+    def broken(block: Speech) -> None:
+        raise AssertionError('The \'sec\' field must be an integer in [-2147483648, 2147483647]')
+
+    host.speech = broken  # type: ignore[method-assign]
+    say(session, host, 1.0)
+    host.t += 2.0
+    session.release_speech()  # every block fails, none raises
+    failed = session.output_errors
+    assert failed >= 2
+    session.event(Event(EventKind.COMMENT, 'hello', 100.0), None)  # the other outputs still go out
+    assert [e.text for e, _ in host.events] == ['hello']
+    errors = [text for level, text in host.logs if level == 'error']
+    assert len(errors) == 1 and errors[0].startswith('speech failed: AssertionError:')
+    diagnostics = session.diagnostics()
+    assert diagnostics.values['output_errors'] == failed and diagnostics.level is Level.WARN
+    assert diagnostics.message.startswith('output failed: speech: AssertionError')
+
+
+def test_undecodable_frames_are_logged_once_per_period(session: OmniSession, host: Host) -> None:
+    """Issue 16: 713 frames that could not be decoded were counted on /diagnostics, none logged."""
+    from omni_ros.data import LazyFrame
+    from omni_ros.errors import ConversionError
+
+    active(session, config({'use_camera': True, 'use_microphone': False, 'error_log_period': 60.0, 'max_backlog': 20}))
+
+    def corrupt() -> np.ndarray:
+        raise ConversionError('compressed image claimed as jpeg could not be decoded: broken data stream')
+
+    for i in range(12):  # 6 s of a 2 fps camera
+        session.frame(lambda i=i: LazyFrame(100.0 + 0.5 * i, corrupt))
+        host.t = 100.0 + 0.5 * i
+        session.poll()
+    host.t = 106.5
+    session.poll()
+    wait_until(lambda: session.pipeline is not None and session.pipeline.stats.chunks_processed >= 5)
+    errors = [text for level, text in host.logs if level == 'error']
+    assert errors == ['camera frame dropped: compressed image claimed as jpeg could not be decoded: broken data '
+                      'stream']
+    assert session.diagnostics().values['decode_errors'] >= 5
+
+
+def test_a_question_asked_just_before_deactivate_is_answered_after_activate(session: OmniSession,
+                                                                             host: Host) -> None:
+    """Issue 16: an Ask accepted shortly before deactivate lost its answer (4 of 5): the backend session
+    that had the question ended, and the next one never heard of it."""
+    from omni_ros.data import Question
+
+    active(session)
+    backend = session.backend
+    assert backend is not None
+    asked: list[str] = []
+    ask = backend.ask
+
+    def recording(question: Question) -> None:
+        asked.append(question.question_id)
+        ask(question)
+
+    backend.ask = recording  # type: ignore[method-assign]
+    pending = session.ask(Question('q1', 'what floor are we on?', host.t))
+    assert pending is not None
+    wait_until(lambda: asked == ['q1'])  # the backend has it, and has not answered yet (no unit came)
+    session.deactivate()
+    session.activate()
+    mic(session, 100.0, 2.5, 0.001)
+    host.t = 103.0
+    session.poll()
+    wait_until(pending.answered.is_set)
+    assert asked == ['q1', 'q1'] and pending.answer is not None and pending.answer.question_id == 'q1'

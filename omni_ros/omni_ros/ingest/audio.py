@@ -44,6 +44,22 @@ def _check_rate(sample_rate: int, what: str = 'audio sample_rate') -> None:
             f'{MAX_SAMPLE_RATE} Hz: set the microphone driver to a real capture rate such as 16000')
 
 
+def too_long(seconds: float, limit: float) -> ConversionError:
+    return ConversionError(f'audio message holds {seconds:.1f} s; the limit is max_audio_message_seconds = '
+                           f'{limit:g} s: publish shorter blocks (e.g. 20-100 ms)')
+
+
+def check_length(encoding: str, sample_rate: int, channels: int, size: int, limit: float) -> None:
+    """Refuse a block of ``size`` bytes longer than ``limit`` seconds from its length alone, before a
+    byte of it is copied or converted (a 32 MB message must not cost 100 MB to turn down)."""
+    if not 1 <= channels <= MAX_CHANNELS:
+        return  # decode_audio says what is wrong
+    _check_rate(sample_rate)
+    seconds = size / (_sample_type(encoding).itemsize * channels * sample_rate)
+    if seconds > limit:
+        raise too_long(seconds, limit)
+
+
 def decode_block(stamp: float, encoding: str, sample_rate: int, channels: int,
                  data: bytes | bytearray | memoryview) -> AudioBlock:
     """A received microphone block (the fields of an AudioChunk) decoded; raises ConversionError."""

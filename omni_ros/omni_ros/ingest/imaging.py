@@ -230,6 +230,47 @@ def _sniff(data: memoryview) -> str | None:
     return None
 
 
+# JPEG start-of-frame markers (baseline, progressive, lossless...): every 0xC0-0xCF but DHT, JPG and DAC.
+_JPEG_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+
+
+def compressed_size(data: bytes | bytearray | memoryview) -> tuple[int, int] | None:
+    """(width, height) from a PNG's IHDR or a JPEG's start-of-frame header, reading header bytes only;
+    None when the data is neither or the header is cut short (decoding then says what is wrong)."""
+    view = memoryview(data)
+    if view.format != 'B' or view.ndim != 1:
+        view = view.cast('B')
+    if bytes(view[:8]) == b'\x89PNG\r\n\x1a\n':
+        if len(view) < 24 or bytes(view[12:16]) != b'IHDR':
+            return None
+        return int.from_bytes(view[16:20], 'big'), int.from_bytes(view[20:24], 'big')
+    if bytes(view[:2]) != b'\xff\xd8':
+        return None
+    i = 2
+    while i + 4 <= len(view):  # marker segments up to the first frame header
+        if view[i] != 0xFF:
+            return None
+        marker = view[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if marker == 0x01 or 0xD0 <= marker <= 0xD8:  # segments without a length
+            i += 2
+            continue
+        if marker in (0xD9, 0xDA):  # end of image, or scan data before any frame header
+            return None
+        length = int.from_bytes(view[i + 2:i + 4], 'big')
+        if marker in _JPEG_SOF:
+            if i + 9 > len(view):
+                return None
+            height, width = int.from_bytes(view[i + 5:i + 7], 'big'), int.from_bytes(view[i + 7:i + 9], 'big')
+            return (width, height) if height else None  # height 0: given later (DNL), decoding checks
+        if length < 2:
+            return None
+        i += 2 + length
+    return None
+
+
 def _to_rgb_array(im: PILImage.Image) -> ImageArray:
     if im.mode in ('I;16', 'I;16L', 'I;16B', 'I;16N', 'I'):
         # 16-bit grey PNG (mono16): keep the high byte, as decode_image does for mono16.
@@ -302,18 +343,20 @@ def encode_rgb8(image: ImageArray) -> tuple[int, int, int, bytes]:
 
 
 def serialized_frame(raw: bytes, compressed: bool, *, max_pixels: int) -> LazyFrame:
-    """A frame from a still-serialized Image or CompressedImage: only the header stamp is read now.
+    """A frame from a still-serialized Image or CompressedImage: the fields are read now (views, no pixel
+    copied) and its size is checked against ``max_pixels`` (for a compressed image from its PNG/JPEG
+    header), so an oversized frame is refused on arrival with a ConversionError, before any decoding.
 
     The pixels are decoded by ``LazyFrame.decode`` if the synchronizer picks this frame.
     """
-    stamp = cdr.peek_stamp(raw)
-
-    def decode() -> ImageArray:
-        if compressed:
-            msg = cdr.parse_compressed_image(raw)
-            return decode_compressed(msg.format, msg.data, max_pixels=max_pixels)
-        img = cdr.parse_image(raw)
-        return decode_image(img.encoding, img.height, img.width, img.step, img.data, img.is_bigendian,
-                            max_pixels=max_pixels)
-
-    return LazyFrame(stamp=stamp, decode=decode)
+    if compressed:
+        msg = cdr.parse_compressed_image(raw)
+        size = compressed_size(msg.data)
+        if size is not None:
+            _check_pixels(size[1], size[0], max_pixels, 'compressed image (from its header)')
+        return LazyFrame(stamp=msg.stamp,
+                         decode=lambda: decode_compressed(msg.format, msg.data, max_pixels=max_pixels))
+    img = cdr.parse_image(raw)
+    _check_pixels(img.height, img.width, max_pixels, f'{img.encoding} image')
+    return LazyFrame(stamp=img.stamp, decode=lambda: decode_image(
+        img.encoding, img.height, img.width, img.step, img.data, img.is_bigendian, max_pixels=max_pixels))

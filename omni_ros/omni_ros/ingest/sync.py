@@ -26,6 +26,10 @@ watermark is held back by the longest block seen lately (at most ``max_audio_blo
 wait for that audio instead of being cut without it, and the gap between two long blocks is not taken
 for a clock jump.
 
+With ``decode_frames=False`` the picked frames travel undecoded in ``Chunk.undecoded`` and ``decode``
+turns them into pixels later, so the thread that cuts units (a ROS callback) never decodes a large
+image: the node's backend worker does, and a unit dropped from the backlog is never decoded at all.
+
 Thread safety: every public method takes one lock, so ``add_*`` may run in subscription callbacks
 while another thread polls; call ``poll``/``flush`` from one thread so the returned lists stay in order.
 """
@@ -36,7 +40,7 @@ import bisect
 import collections
 import math
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -123,7 +127,8 @@ class ChunkSynchronizer:
 
     def __init__(self, spec: StreamSpec, *, max_latency: float = 0.5, jump_threshold: float = 3.0,
                  expect_audio: bool = True, expect_video: bool = True,
-                 jitter_tolerance: float = 0.02, max_audio_block: float = 10.0) -> None:
+                 jitter_tolerance: float = 0.02, max_audio_block: float = 10.0,
+                 decode_frames: bool = True) -> None:
         duration = float(spec.chunk_seconds)
         if not (math.isfinite(duration) and duration > 0.0):
             raise ConfigError(f'chunk_seconds must be a positive number, got {spec.chunk_seconds!r}')
@@ -156,6 +161,7 @@ class ChunkSynchronizer:
         self.spec = spec
         self.stats = SyncStats()
         self._max_audio_block = float(max_audio_block)
+        self._decode_frames = bool(decode_frames)
         self._duration = duration
         self._rate = rate
         self._n_samples = round(exact)
@@ -248,6 +254,23 @@ class ChunkSynchronizer:
         """
         with self._lock:
             return self._emit(force_through=max(self._pending, default=None))
+
+    def decode(self, chunk: Chunk) -> tuple[Chunk, list[ConversionError]]:
+        """``chunk`` with its undecoded frames decoded (any thread; the lock is not held while decoding),
+        and the errors of frames that could not be (those frames are left out, and counted)."""
+        frames, errors = list(chunk.frames), []
+        for lazy in chunk.undecoded:
+            try:
+                frames.append(Frame(stamp=lazy.stamp, image=lazy.decode()))
+            except ConversionError as exc:  # one bad frame must not cost the chunk
+                errors.append(exc)
+                with self._lock:
+                    self.stats.decode_errors += 1
+                    self.stats.last_decode_error = f'frame at {lazy.stamp:.3f} s: {exc}'
+                continue
+            with self._lock:
+                self.stats.frames_decoded += 1
+        return replace(chunk, frames=tuple(frames), undecoded=()), errors
 
     def reset(self) -> None:
         """Drop pending data (counted); the next chunk starts a new stream at the next stamp."""
@@ -512,20 +535,24 @@ class ChunkSynchronizer:
         pending = self._pending.pop(k, None)
         self._next_k = k + 1  # advance first: whatever happens below, k is never emitted twice
         self._prune_blocks()
+        frames: tuple[Frame, ...] = ()
+        undecoded: tuple[LazyFrame, ...] = ()
         if pending is None:
             audio = np.zeros(self._n_samples, dtype=np.float32)
             filled = 0
-            frames: tuple[Frame, ...] = ()
         else:
             audio = pending.audio
             filled = pending.filled
-            frames = self._decode(self._select(pending))
+            if self._decode_frames:
+                frames = self._decode(self._select(pending))
+            else:
+                undecoded = tuple(self._select(pending))
         missing = (self._n_samples - filled) / self._rate
         if self._expect_audio:
             self.stats.audio_gaps_filled_s += missing
         chunk = Chunk(index=self._next_index, start=self._chunk_start(k), duration=self._duration,
                       sample_rate=self._rate, audio=audio, frames=frames, audio_missing=missing,
-                      new_stream=self._new_stream)
+                      new_stream=self._new_stream, undecoded=undecoded)
         self._next_index += 1
         self._new_stream = False
         self.stats.chunks += 1

@@ -86,10 +86,14 @@ class GoalSupervisor:
             goals = list(self._goals.items())
         for goal_id, goal in goals:
             if not goal.end:
-                if goal.watch is not None:
-                    self._follow_watch(goal_id, goal, now)
-                else:
-                    self._follow_question(goal_id, goal, now, forget_question)
+                try:
+                    if goal.watch is not None:
+                        self._follow_watch(goal_id, goal, now)
+                    else:
+                        self._follow_question(goal_id, goal, now, forget_question)
+                except Exception as error:  # a goal that cannot be reported still ends, saying why
+                    self._fail(goal_id, goal, f'omni_node could not report this goal: {type(error).__name__}: '
+                               f'{error}', forget_question)
             if goal.end and not goal.handed_over:
                 goal.handed_over = True
                 goal.handle.execute()  # rclpy then calls finish() from the executor
@@ -118,6 +122,16 @@ class GoalSupervisor:
             self._watches.remove(watch_id, 'timed out')
             self._end_watch(goal, 'abort', SetWatch.Result.CODE_TIMED_OUT, f'no trigger within {goal.timeout:g} s',
                             now)
+
+    def _fail(self, goal_id: str, goal: _Goal, message: str, forget_question: Callable[[str], None]) -> None:
+        self._log(f'goal {goal_id} aborted: {message}')
+        if goal.watch is not None:
+            self._watches.remove(goal_id, 'aborted')
+            goal.result = SetWatch.Result(code=SetWatch.Result.CODE_ABORTED, message=message, watch_id=goal_id)
+        else:
+            forget_question(goal_id)
+            goal.result = Ask.Result(code=Ask.Result.CODE_ABORTED, message=message)
+        goal.end = 'abort'
 
     def _end_watch(self, goal: _Goal, end: str, code: int, message: str, now: float) -> None:
         state = goal.watch

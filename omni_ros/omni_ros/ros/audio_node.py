@@ -11,18 +11,18 @@ from __future__ import annotations
 from typing import Any, Callable, Generic, TypeVar
 
 from rclpy.clock import Clock, ClockType
-from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
+from rclpy.lifecycle import LifecycleState, TransitionCallbackReturn
 
 from omni_ros.devices.sound import DeviceConfig
 from omni_ros.errors import ConfigError
 from omni_ros.ros import spin
-from omni_ros.ros.params import Changes, DeclaredSettings
+from omni_ros.ros.params import Changes, DeclaredSettings, SettingsNode
 from omni_ros.settings import load
 
 C = TypeVar('C', bound=DeviceConfig)
 
 
-class AudioNode(LifecycleNode, Generic[C]):
+class AudioNode(SettingsNode, Generic[C]):
     def __init__(self, name: str, config_type: type[C], **kwargs: Any) -> None:
         super().__init__(name, **kwargs)
         self._config_type = config_type

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Mapping, TypeVar
 
 from builtin_interfaces.msg import Duration as DurationMsg
 from builtin_interfaces.msg import Time as TimeMsg
-from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from unique_identifier_msgs.msg import UUID
 
 from omni_ros.data import (AudioBlock, Event, EventKind, Modality, Speaker, Speech,
@@ -94,11 +94,26 @@ def _split(seconds: float) -> tuple[int, int]:
     return whole, nanosec
 
 
+# builtin_interfaces/Time holds int32 seconds: the latest stamp it can carry (early 2038).
+MAX_STAMP = 2 ** 31 - 1 + 0.999_999_999
+
+
 def time_to_msg(seconds: float) -> TimeMsg:
-    if not math.isfinite(seconds) or seconds < 0:
-        raise MappingError(f'time {seconds!r} s cannot be a ROS time stamp (finite, >= 0)')
+    if not math.isfinite(seconds) or not 0 <= seconds <= MAX_STAMP:
+        raise MappingError(f'time {seconds!r} s cannot be a ROS time stamp (finite, from 0 to {MAX_STAMP:.0f} s)')
     sec, nanosec = _split(seconds)
+    if sec > 2 ** 31 - 1:  # rounded up past the last nanosecond
+        sec, nanosec = 2 ** 31 - 1, 999_999_999
     return TimeMsg(sec=sec, nanosec=nanosec)
+
+
+def stamp_to_msg(seconds: float) -> TimeMsg:
+    """An output stamp: input time clamped into what a ROS stamp can carry. A chunk may start before 0
+    (a sim-time source just below zero, the resampler's look-ahead) or past 2038 (a hostile stamp);
+    what the node publishes about it must not fail. Raises MappingError for NaN only."""
+    if math.isnan(seconds):
+        raise MappingError('time nan s cannot be a ROS time stamp')
+    return time_to_msg(min(max(seconds, 0.0), MAX_STAMP))
 
 
 def msg_to_time(msg: TimeMsg) -> float:
@@ -124,9 +139,9 @@ def goal_id_hex(goal_id: UUID) -> str:
 def event_to_msg(event: Event, event_id: str, now: float, frame_id: str = '') -> ProactiveEvent:
     msg = ProactiveEvent(event_id=event_id, kind=kind_to_msg(event.kind), text=event.text,
                          watch_id=event.watch_id, question_id=event.question_id,
-                         input_stamp=time_to_msg(event.stamp), confidence=float(event.confidence),
+                         input_stamp=stamp_to_msg(event.stamp), confidence=float(event.confidence),
                          modality=modality_to_msg(event.modality))
-    msg.header.stamp = time_to_msg(now)
+    msg.header.stamp = stamp_to_msg(now)
     msg.header.frame_id = frame_id
     return msg
 
@@ -140,7 +155,7 @@ def msg_to_event(msg: ProactiveEvent) -> Event:
 def transcript_to_msg(transcript: Transcript, frame_id: str = '') -> TranscriptMsg:
     msg = TranscriptMsg(speaker=speaker_to_msg(transcript.speaker), text=transcript.text,
                         turn_id=transcript.turn_id, final=transcript.final, interrupted=transcript.interrupted)
-    msg.header.stamp = time_to_msg(transcript.stamp)
+    msg.header.stamp = stamp_to_msg(transcript.stamp)
     msg.header.frame_id = frame_id
     return msg
 
@@ -153,7 +168,7 @@ def msg_to_transcript(msg: TranscriptMsg) -> Transcript:
 def speech_to_msg(speech: Speech, encoding: str = 'S16LE', frame_id: str = '') -> AudioChunk:
     msg = AudioChunk(sample_rate=speech.sample_rate, channels=1, encoding=encoding,
                      data=audio.encode_audio(speech.samples, encoding), turn_id=speech.turn_id)
-    msg.header.stamp = time_to_msg(speech.stamp)
+    msg.header.stamp = stamp_to_msg(speech.stamp)
     msg.header.frame_id = frame_id
     return msg
 
@@ -164,15 +179,17 @@ def msg_to_speech(msg: AudioChunk) -> Speech:
     return Speech(samples=block.samples, sample_rate=block.sample_rate, stamp=block.stamp, turn_id=msg.turn_id)
 
 
-def msg_to_block(msg: AudioChunk) -> AudioBlock:
-    """Decode microphone input (any AudioChunk) to mono float32 at its own rate; raises ConversionError."""
+def msg_to_block(msg: AudioChunk, max_seconds: float = math.inf) -> AudioBlock:
+    """Decode microphone input (any AudioChunk) to mono float32 at its own rate; raises ConversionError,
+    also for a block longer than ``max_seconds`` (checked from its length, before the data is copied)."""
+    audio.check_length(msg.encoding, msg.sample_rate, msg.channels, len(msg.data), max_seconds)
     return audio.decode_block(msg_to_time(msg.header.stamp), msg.encoding, msg.sample_rate, msg.channels,
                               bytes(msg.data))
 
 
 def interruption_to_msg(interruption: SpeechInterruption) -> SpeechInterrupt:
     msg = SpeechInterrupt(turn_id=interruption.turn_id, reason=interruption.reason)
-    msg.header.stamp = time_to_msg(interruption.stamp)
+    msg.header.stamp = stamp_to_msg(interruption.stamp)
     return msg
 
 
@@ -198,7 +215,7 @@ def watch_to_goal(watch: Watch) -> SetWatch.Goal:
 def watch_to_msg(watch: Watch, trigger_count: int) -> WatchInfo:
     return WatchInfo(watch_id=watch.watch_id, instruction=watch.instruction, source=source_to_msg(watch.source),
                      continuous=watch.continuous, timeout=duration_to_msg(watch.timeout),
-                     cooldown=duration_to_msg(watch.cooldown), created=time_to_msg(watch.created),
+                     cooldown=duration_to_msg(watch.cooldown), created=stamp_to_msg(watch.created),
                      trigger_count=trigger_count, interpretation=watch.interpretation)
 
 
@@ -233,7 +250,7 @@ _RAW_CAPTURE_HINT = ("configure audio_capture for raw audio: parameters format: 
                      "(e.g. -p format:=wave -p sample_format:=S16LE), or publish omni_ros_interfaces/AudioChunk")
 
 
-def audio_data_to_block(msg: AudioDataStamped, info: AudioInfo | None) -> AudioBlock:
+def audio_data_to_block(msg: AudioDataStamped, info: AudioInfo | None, max_seconds: float = math.inf) -> AudioBlock:
     """audio_common_msgs input (e.g. from audio_capture) to mono float32, like ``msg_to_block``.
 
     ``info`` is the latest AudioInfo from the capture node's info topic. Raises ConversionError when it
@@ -252,6 +269,7 @@ def audio_data_to_block(msg: AudioDataStamped, info: AudioInfo | None) -> AudioB
     if info.sample_format not in audio.SUPPORTED_AUDIO_ENCODINGS:
         raise ConversionError(f'audio_common sample_format {info.sample_format!r} is not supported (use '
                               f"{' or '.join(audio.SUPPORTED_AUDIO_ENCODINGS)}): {_RAW_CAPTURE_HINT}")
+    audio.check_length(info.sample_format, info.sample_rate, info.channels, len(msg.audio.data), max_seconds)
     return audio.decode_block(msg_to_time(msg.header.stamp), info.sample_format, info.sample_rate, info.channels,
                               bytes(msg.audio.data))
 
@@ -274,7 +292,7 @@ def speech_to_audio_data(speech: Speech, encoding: str = 'S16LE',
 
     data = audio.encode_audio(speech.samples, encoding)
     msg = AudioDataStamped(audio=AudioData(data=data))
-    msg.header.stamp = time_to_msg(speech.stamp)
+    msg.header.stamp = stamp_to_msg(speech.stamp)
     msg.header.frame_id = frame_id
     bits = 8 * len(data) // max(1, speech.samples.size)
     info = AudioInfo(channels=1, sample_rate=speech.sample_rate, sample_format=encoding,
@@ -292,7 +310,7 @@ def state_to_msg(state: State, now: float) -> OmniState:
                     backend=state.backend, backlog=state.backlog, real_time_factor=state.real_time_factor,
                     chunks_processed=state.chunks_processed, chunks_skipped=state.chunks_skipped,
                     active_watches=state.active_watches)
-    msg.header.stamp = time_to_msg(now)
+    msg.header.stamp = stamp_to_msg(now)
     return msg
 
 
@@ -300,3 +318,9 @@ def diagnostics_to_status(diagnostics: Diagnostics, name: str, hardware_id: str)
     return DiagnosticStatus(level=_lookup(_LEVEL, diagnostics.level, 'diagnostic level'), name=name,
                             message=diagnostics.message, hardware_id=hardware_id,
                             values=[KeyValue(key=k, value=str(v)) for k, v in diagnostics.values.items()])
+
+
+def diagnostics_to_msg(diagnostics: Diagnostics, name: str, hardware_id: str, now: float) -> DiagnosticArray:
+    msg = DiagnosticArray(status=[diagnostics_to_status(diagnostics, name, hardware_id)])
+    msg.header.stamp = stamp_to_msg(now)
+    return msg

@@ -4,6 +4,7 @@ A mapping only: parameters -> the session's config, messages -> session calls, s
 publishers. configure loads the backend (and fails cleanly, staying up, when it cannot); activate
 subscribes to the camera and microphone; the SetWatch and Ask action servers and the ListWatches
 service (``omni_ros.ros.actions``) live for the whole process and refuse goals unless it is active.
+No callback raises into the executor (``spin.GuardedNode``): the session counts and logs errors.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any, Callable
 
 from diagnostic_msgs.msg import DiagnosticArray
 from rclpy.clock import Clock, ClockType
-from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
+from rclpy.lifecycle import LifecycleState, TransitionCallbackReturn
 from rclpy.qos import QoSProfile, qos_profile_sensor_data
 from sensor_msgs.msg import CompressedImage, Image
 
@@ -43,7 +44,7 @@ _SPEECH_PERIOD = 0.02  # s between releases of speech blocks: well under a block
 _OK, _FAILURE = TransitionCallbackReturn.SUCCESS, TransitionCallbackReturn.FAILURE
 
 
-class OmniNode(LifecycleNode):
+class OmniNode(spin.GuardedNode):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__('omni_node', **kwargs)
         self.params = DeclaredSettings(self)
@@ -110,7 +111,8 @@ class OmniNode(LifecycleNode):
 
             self._audio_info = None
             # Best effort matches any publisher; capture nodes repeat their info or send it at start.
-            self._subscriptions_ += [sub(AudioInfo, 'audio_info', self._on_audio_info, _AUDIO_QOS),
+            self._subscriptions_ += [sub(AudioInfo, 'audio_info', lambda msg: setattr(self, '_audio_info', msg),
+                                         _AUDIO_QOS),
                                      sub(AudioDataStamped, 'audio', self._on_audio_common, _AUDIO_QOS)]
         elif node.use_microphone:
             self._subscriptions_.append(sub(AudioChunk, 'audio', self._on_audio, _AUDIO_QOS))
@@ -187,13 +189,10 @@ class OmniNode(LifecycleNode):
             self.session.frame(lambda: imaging.serialized_frame(raw, compressed, max_pixels=pixels))
 
     def _on_audio(self, msg: AudioChunk) -> None:
-        self.session.audio(lambda: mapping.msg_to_block(msg))
-
-    def _on_audio_info(self, msg: Any) -> None:
-        self._audio_info = msg
+        self.session.audio(lambda: mapping.msg_to_block(msg, self.session.max_audio_seconds))
 
     def _on_audio_common(self, msg: Any) -> None:
-        self.session.audio(lambda: mapping.audio_data_to_block(msg, self._audio_info))
+        self.session.audio(lambda: mapping.audio_data_to_block(msg, self._audio_info, self.session.max_audio_seconds))
 
     # -- the session's host: clock, outputs, log ----------------------------------------------------
     def now(self) -> float:
@@ -220,13 +219,10 @@ class OmniNode(LifecycleNode):
         self._publish('speech/interrupt', mapping.interruption_to_msg(interruption))
 
     def log(self, level: str, text: str) -> None:
-        logger = self.get_logger()  # one call site per severity: rclpy refuses to mix them
-        if level == 'error':
-            logger.error(text)
-        elif level == 'warn':
-            logger.warning(text)
-        else:
-            logger.info(text)
+        spin.log(self.get_logger(), level, text)
+
+    def callback_failed(self, what: str, error: Exception) -> None:
+        self.session.output_error(what, error)
 
     # -- state and diagnostics ----------------------------------------------------------------------
     def _publish_state(self) -> None:
@@ -236,11 +232,9 @@ class OmniNode(LifecycleNode):
 
     def _publish_diagnostics(self) -> None:
         config = self.session.config
-        status = mapping.diagnostics_to_status(self.session.diagnostics(), f'{self.get_name()}: pipeline',
-                                               config.backend_name if config else 'none')
-        array = DiagnosticArray(status=[status])
-        array.header.stamp = self.get_clock().now().to_msg()
-        self._diagnostics.publish(array)
+        self._diagnostics.publish(mapping.diagnostics_to_msg(
+            self.session.diagnostics(), f'{self.get_name()}: pipeline', config.backend_name if config else 'none',
+            self.now()))
 
 
 def main(args: list[str] | None = None) -> None:

@@ -8,6 +8,10 @@ declared: an integer for a number is taken as that number; anything else that do
 out (the parameter starts at its default) and reported by ``problems()``, which makes configure fail
 with one message, so the node stays up instead of rclpy raising at declaration. Given parameters the
 node does not declare are reported the same way. Changes while running are validated (``watch``).
+
+rclpy declares ``use_sim_time`` and ``start_type_description_service`` itself, inside ``Node.__init__``,
+and a start-up value of another type than true/false raised there and ended the process: nodes built
+on ``SettingsNode`` keep such a value out the same way (the parameter keeps rclpy's default) and report it.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any, Callable, Mapping
 
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor, SetParametersResult
 from rclpy.exceptions import ParameterUninitializedException
+from rclpy.lifecycle import LifecycleNode
 from rclpy.node import Node
 from rclpy.parameter import Parameter
 
@@ -31,6 +36,7 @@ _WHEN = {Change.LIVE: 'applies at once', Change.CONFIGURE: 'applies at the next 
 _ROS_OWN = ('use_sim_time', 'start_type_description_service', 'qos_overrides.')
 
 Changes = dict[str, Any]  # parameter name -> new value (plain Python)
+_ROS_FLAGS = ('use_sim_time', 'start_type_description_service')  # rclpy's own true/false parameters
 
 
 def descriptor(name: str, spec: OptionSpec) -> ParameterDescriptor:
@@ -59,6 +65,20 @@ def _overrides(node: Node) -> Mapping[str, Parameter]:
     # Kilted alike) and has no public accessor; reading them first is what lets a wrong type fail
     # configure with a message instead of raising in declare_parameter.
     return getattr(node, '_parameter_overrides', {})
+
+
+class SettingsNode(LifecycleNode):
+    """A lifecycle node whose rclpy-declared flags (``use_sim_time``...) survive a wrong-typed start-up
+    value: it is reported by ``DeclaredSettings.problems`` instead of raised from ``Node.__init__``."""
+
+    def declare_parameter(self, name: Any, *args: Any, **kwargs: Any) -> Any:
+        given = _overrides(self).get(name)
+        if name in _ROS_FLAGS and given is not None and not isinstance(given.value, bool):
+            flags: dict[str, str] = self.__dict__.setdefault('_refused_flags', {})
+            value = given.value
+            flags[name] = f"'{name}' must be true or false, got {value!r} (given at start-up; its default is used)"
+            kwargs['ignore_override'] = True
+        return super().declare_parameter(name, *args, **kwargs)
 
 
 class DeclaredSettings:
@@ -90,7 +110,9 @@ class DeclaredSettings:
         """Why start-up values were refused, and given parameters this node does not have."""
         unknown = [n for n in _overrides(self._node)
                    if not self._node.has_parameter(n) and not n.startswith(_ROS_OWN)]
-        return (*self._problems.values(), *(unknown_message(n, self.specs) for n in sorted(unknown)))
+        refused: dict[str, str] = getattr(self._node, '_refused_flags', {})
+        return (*refused.values(), *self._problems.values(),
+                *(unknown_message(n, self.specs) for n in sorted(unknown)))
 
     def value(self, name: str) -> Any:
         try:

@@ -1,9 +1,10 @@
 """Input to outputs, without ROS: resample audio, cut chunks, run the backend on a worker thread.
 
 The node's subscription callbacks call ``add_audio`` / ``add_frame`` (cheap: no image decoding), a
-timer calls ``poll`` with the node clock, and a single worker thread feeds the backend, so no ROS
-callback ever waits for the model. The backlog between the two is bounded: when the backend falls
-behind, the oldest waiting chunk is dropped and counted.
+timer calls ``poll`` with the node clock, and a single worker thread decodes the frames of each unit
+and feeds the backend, so no ROS callback ever waits for the model or for a large image. The backlog
+between the two is bounded: when the backend falls behind, the oldest waiting chunk is dropped (undecoded)
+and counted.
 """
 
 from __future__ import annotations
@@ -36,6 +37,10 @@ class OutputSink(Protocol):
     def speech(self, speech: Speech) -> None: ...
 
     def backend_failed(self, error: Exception) -> None: ...
+
+    def frame_failed(self, error: Exception) -> None:
+        """A camera frame picked for a unit could not be decoded (it is left out of the unit)."""
+        ...
 
 
 AudioFilter = Callable[[float, FloatArray], FloatArray]
@@ -99,7 +104,7 @@ class Pipeline:
         self._sync_args: dict[str, Any] = dict(max_latency=max_latency, jump_threshold=jump_threshold,
                                                expect_audio=expect_audio, expect_video=expect_video,
                                                audio_filter=audio_filter,
-                                               max_audio_block=max_audio_block)
+                                               max_audio_block=max_audio_block, decode_frames=False)
         self._input = InputCutter(spec, **self._sync_args)
         self._input_lock = threading.Lock()
         self._queue: collections.deque[Chunk] = collections.deque()
@@ -120,6 +125,8 @@ class Pipeline:
         self.backend.start_session()
         with self._input_lock:
             self._input = InputCutter(self.spec, **self._sync_args)
+        with self._cv:  # the backend session that was asked is gone: open questions are asked again
+            self._new_questions = [p.question for p in self._questions.values() if not p.answered.is_set()]
         self._applied_watch_version = -1
         self._running = True
         self._worker = threading.Thread(target=self._run, name='omni_backend_worker', daemon=True)
@@ -231,6 +238,7 @@ class Pipeline:
                 for question in questions:
                     self.backend.ask(question)
                 if chunk is not None:
+                    chunk = self._decode(chunk)
                     started = time.perf_counter()
                     output = self.backend.feed(chunk)
                     elapsed = time.perf_counter() - started
@@ -245,6 +253,12 @@ class Pipeline:
             finally:
                 with self._cv:
                     self._busy = False
+
+    def _decode(self, chunk: Chunk) -> Chunk:
+        decoded, errors = self.sync.decode(chunk)
+        for error in errors:
+            self._sink.frame_failed(error)
+        return decoded
 
     def _account(self, chunk: Chunk, elapsed: float) -> None:
         rtf = elapsed / chunk.duration

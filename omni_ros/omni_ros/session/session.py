@@ -23,6 +23,7 @@ from omni_ros.backends.base import Backend
 from omni_ros.data import (AudioBlock, Event, FloatArray, InterruptMode, LazyFrame, Question, Speech,
                            SpeechInterruption, StreamSpec, Transcript, Watch, WatchSource)
 from omni_ros.errors import BackendSetupError, ConfigError, ConversionError, OmniError, WatchRejectedError
+from omni_ros.ingest.audio import too_long
 from omni_ros.session.config import SECTION_CONFIGS, NodeConfig
 from omni_ros.session.pipeline import PendingQuestion, Pipeline
 from omni_ros.settings import load
@@ -136,6 +137,8 @@ class OmniSession:
         self.input_errors = 0
         self.last_input_error = ''
         self.backend_error = ''
+        self.output_errors = 0
+        self.last_output_error = ''
         self._resets_logged = 0
         self._logged: dict[str, float] = {}  # throttled log kinds -> when last logged (monotonic)
 
@@ -249,6 +252,20 @@ class OmniSession:
         period = self.config.node.error_log_period if self.config else 5.0
         self._log('error', f'{what} dropped: {error}', throttle=period, kind='input')
 
+    def output_error(self, what: str, error: Exception) -> None:
+        """Publishing an output (or another timer or callback of the node) failed: counted on /diagnostics
+        and logged rate-limited, and the node goes on (an exception must never end its executor)."""
+        self.output_errors += 1
+        self.last_output_error = f'{what}: {type(error).__name__}: {error}'
+        period = self.config.node.error_log_period if self.config else 5.0
+        self._log('error', f'{what} failed: {type(error).__name__}: {error}', throttle=period, kind='output')
+
+    def _output(self, what: str, send: Callable[..., None], *args: Any) -> None:
+        try:
+            send(*args)
+        except Exception as error:  # one bad output must not cost the others (or the unit's dispatch)
+            self.output_error(what, error)
+
     def frame(self, decode: Callable[[], LazyFrame]) -> None:
         """A camera frame (``decode`` maps the message; it may raise ConversionError)."""
         if self.pipeline is None:
@@ -258,6 +275,11 @@ class OmniSession:
         except ConversionError as error:
             self.input_error('camera frame', error)
 
+    @property
+    def max_audio_seconds(self) -> float:
+        """The longest audio message taken (``decode`` in ``audio`` may refuse longer ones from their size)."""
+        return self.config.node.max_audio_message_seconds if self.config else math.inf
+
     def audio(self, decode: Callable[[], AudioBlock]) -> None:
         """A microphone block (``decode`` maps the message; it may raise ConversionError)."""
         if self.pipeline is None or self.config is None:
@@ -266,9 +288,7 @@ class OmniSession:
         try:
             block = decode()
             if block.seconds > limit:
-                raise ConversionError(f'audio message holds {block.seconds:.1f} s; the limit is '
-                                      f'max_audio_message_seconds = {limit:g} s: publish shorter blocks '
-                                      '(e.g. 20-100 ms)')
+                raise too_long(block.seconds, limit)
             self.pipeline.add_audio(block)
         except ConversionError as error:
             self.input_error('audio message', error)
@@ -281,13 +301,14 @@ class OmniSession:
 
     # -- outputs (pipeline worker thread): the pipeline's OutputSink --------------------------------------
     def event(self, event: Event, watch: WatchState | None) -> None:
-        self.host.event(event, f'{self._run_token}-{next(self._event_ids)}', watch)
+        event_id = f'{self._run_token}-{next(self._event_ids)}'
+        self._output('event', self.host.event, event, event_id, watch)
 
     def transcript(self, transcript: Transcript) -> None:
         out = self._speech_out
         published = out.transcript(transcript) if out is not None else None
         if published is not None:
-            self.host.transcript(published)
+            self._output('transcript', self.host.transcript, published)
 
     def speech(self, speech: Speech) -> None:
         out, hearing = self._speech_out, self._hearing
@@ -304,11 +325,15 @@ class OmniSession:
         name = self.config.backend_name if self.config else ''
         self._log('error', f"backend '{name}' failed on a unit: {error}", throttle=5.0, kind='backend')
 
+    def frame_failed(self, error: Exception) -> None:
+        period = self.config.node.error_log_period if self.config else 5.0
+        self._log('error', f'camera frame dropped: {error}', throttle=period, kind='decode')
+
     def release_speech(self) -> None:
         """Publish the speech blocks due now (a timer calls this well within a block)."""
         if self._speech_out is not None:
             for block in self._speech_out.due(self.host.now()):
-                self.host.speech(block)
+                self._output('speech', self.host.speech, block)
 
     # -- barge-in (microphone callback, under the pipeline's input lock) ---------------------------------
     def _hear(self, stamp: float, samples: FloatArray) -> FloatArray:
@@ -339,9 +364,10 @@ class OmniSession:
         cut = out.cut(at) if out is not None else None
         if cut is None:
             return
-        self.host.interruption(SpeechInterruption(cut.turn_id, at, reason))
+        interruption = SpeechInterruption(cut.turn_id, at, reason)
+        self._output('speech interruption', self.host.interruption, interruption)
         for transcript in cut.transcripts:
-            self.host.transcript(transcript)
+            self._output('transcript', self.host.transcript, transcript)
 
     # -- watches and questions ------------------------------------------------------------------------
     def check_watch(self, instruction: str, timeout: float, cooldown: float) -> str:
@@ -408,7 +434,8 @@ class OmniSession:
         name = self.config.backend_name if self.config else ''
         values: dict[str, Any] = {'backend': name, 'active': self.active, 'active_watches': len(self.watches),
                                   'input_errors': self.input_errors, 'last_input_error': self.last_input_error,
-                                  'backend_error': self.backend_error, 'barge_ins': self.barge_ins}
+                                  'backend_error': self.backend_error, 'barge_ins': self.barge_ins,
+                                  'output_errors': self.output_errors, 'last_output_error': self.last_output_error}
         level, message = Level.OK, 'running'
         pipeline = self.pipeline
         if pipeline is None:
@@ -428,6 +455,8 @@ class OmniSession:
                 level, message = Level.WARN, 'backend slower than real time: units are dropped'
             if self.input_errors or sync.decode_errors:
                 level, message = Level.WARN, f'bad input: {self.last_input_error or sync.last_decode_error}'
+        if self.output_errors and level is Level.OK:
+            level, message = Level.WARN, f'output failed: {self.last_output_error}'
         if self.backend_error:
             level, message = Level.ERROR, f'backend error: {self.backend_error}'
         return Diagnostics(level, message, values)
