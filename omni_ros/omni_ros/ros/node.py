@@ -1,9 +1,8 @@
 """omni_node: the ROS 2 lifecycle node around one ``OmniSession`` (``omni_ros.session.session``).
 
 A mapping only: parameters -> the session's config, messages -> session calls, session outputs ->
-publishers. configure loads the backend (and fails cleanly, staying up, when it cannot); activate
-subscribes to the camera and microphone; the SetWatch and Ask action servers and the ListWatches
-service (``omni_ros.ros.actions``) live for the whole process and refuse goals unless it is active.
+publishers. configure loads the backend (failing cleanly, staying up, when it cannot); activate subscribes
+to the camera and microphone; the actions and ListWatches (``omni_ros.ros.actions``) live for the whole process.
 """
 
 from __future__ import annotations
@@ -110,7 +109,8 @@ class OmniNode(LifecycleNode):
 
             self._audio_info = None
             # Best effort matches any publisher; capture nodes repeat their info or send it at start.
-            self._subscriptions_ += [sub(AudioInfo, 'audio_info', self._on_audio_info, _AUDIO_QOS),
+            info = lambda msg: setattr(self, '_audio_info', msg)  # noqa: E731
+            self._subscriptions_ += [sub(AudioInfo, 'audio_info', info, _AUDIO_QOS),
                                      sub(AudioDataStamped, 'audio', self._on_audio_common, _AUDIO_QOS)]
         elif node.use_microphone:
             self._subscriptions_.append(sub(AudioChunk, 'audio', self._on_audio, _AUDIO_QOS))
@@ -127,16 +127,13 @@ class OmniNode(LifecycleNode):
         return super().on_deactivate(state)
 
     def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
-        self._release('the node was cleaned up (backend unloaded)')
-        return _OK
+        return self._release('the node was cleaned up (backend unloaded)')
 
     def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
-        self._release('the node is shutting down')
-        return _OK
+        return self._release('the node is shutting down')
 
     def on_error(self, state: LifecycleState) -> TransitionCallbackReturn:
-        self._release('the node hit an error and was reset')
-        return _OK
+        return self._release('the node hit an error and was reset')
 
     def _stop_streams(self) -> None:
         for subscription in self._subscriptions_:
@@ -150,10 +147,11 @@ class OmniNode(LifecycleNode):
         super().destroy_node()
 
     def close(self) -> None:
-        """Release everything before the process exits; every action watch ends with a reason."""
+        """Before the process exits: every goal ends with a reason, and its result is sent."""
         self._release('the node is shutting down')
+        self.goals.wait(timeout=5.0)
 
-    def _release(self, reason: str) -> None:
+    def _release(self, reason: str) -> TransitionCallbackReturn:
         """Stop everything and end every action watch with ``reason`` (never drop a goal silently)."""
         self._stop_streams()
         self.session.release(reason)
@@ -162,6 +160,7 @@ class OmniNode(LifecycleNode):
             self.destroy_lifecycle_publisher(publisher)
         self._publishers_ = {}
         self._alerts.close()
+        return _OK
 
     # -- parameters changed while running -----------------------------------------------------------
     def _check_change(self, changes: Changes) -> None:
@@ -188,9 +187,6 @@ class OmniNode(LifecycleNode):
 
     def _on_audio(self, msg: AudioChunk) -> None:
         self.session.audio(lambda: mapping.msg_to_block(msg))
-
-    def _on_audio_info(self, msg: Any) -> None:
-        self._audio_info = msg
 
     def _on_audio_common(self, msg: Any) -> None:
         self.session.audio(lambda: mapping.audio_data_to_block(msg, self._audio_info))
@@ -236,7 +232,9 @@ class OmniNode(LifecycleNode):
 
     def _publish_diagnostics(self) -> None:
         config = self.session.config
-        status = mapping.diagnostics_to_status(self.session.diagnostics(), f'{self.get_name()}: pipeline',
+        diagnostics = self.session.diagnostics()
+        diagnostics.values.update(self.goals.diagnostics())
+        status = mapping.diagnostics_to_status(diagnostics, f'{self.get_name()}: pipeline',
                                                config.backend_name if config else 'none')
         array = DiagnosticArray(status=[status])
         array.header.stamp = self.get_clock().now().to_msg()
@@ -244,11 +242,7 @@ class OmniNode(LifecycleNode):
 
 
 def main(args: list[str] | None = None) -> None:
-    def stop(node: OmniNode) -> None:
-        node.close()  # every action watch ends with a reason before the context goes
-        node.goals.wait(timeout=3.0)  # the goal timer sends the results close() decided
-
-    spin.run(OmniNode, stop, args)
+    spin.run(OmniNode, OmniNode.close, args)
 
 
 if __name__ == '__main__':
