@@ -111,7 +111,7 @@ def measure(goals: int, limit: int, timeout: float = 60.0) -> dict[str, Any]:
             shed: list[int] = []
             node.create_subscription(DiagnosticArray, '/diagnostics', lambda m: shed.extend(
                 int(kv.value) for s in m.status for kv in s.values if kv.key == 'goals_shed'), 10)
-            client = ActionClient(node, SetWatch, 'set_watch', **client_qos())
+            client: ActionClient[Any, Any, Any] = ActionClient(node, SetWatch, 'set_watch', **client_qos())
             if not client.wait_for_server(timeout_sec=60) or not _wait(
                     lambda: _burst(client, _goals(1, 'probe'), 10)['accepted'] == 1, 60):
                 raise RuntimeError(f'omni_node did not accept goals:\n{node_proc.output()}')
@@ -140,7 +140,7 @@ def measure(goals: int, limit: int, timeout: float = 60.0) -> dict[str, Any]:
             _cancel_all(node)
             _set_limit(node, 1000)
 
-            plain = ActionClient(node, SetWatch, 'set_watch')  # rclpy's default QoS on the client side
+            plain: ActionClient[Any, Any, Any] = ActionClient(node, SetWatch, 'set_watch')  # rclpy's default QoS
             plain.wait_for_server(timeout_sec=10)
             default = _burst(plain, _goals(goals, 'default-qos'), 15.0)
             figures['default_qos_client'] = {'sent': goals, 'answered': default['answered'],
