@@ -108,7 +108,9 @@ def test_a_burst_beyond_max_goals_is_answered_goal_by_goal_and_the_node_says_it_
 
 
 @dds
-def test_sigterm_with_hundreds_of_open_goals_sends_every_result_before_the_process_ends(ros_client, log_dir) -> None:
+@pytest.mark.parametrize('stop_signal', [signal.SIGTERM, signal.SIGINT], ids=['SIGTERM', 'SIGINT'])
+def test_a_stop_signal_with_hundreds_of_open_goals_sends_every_result_before_the_process_ends(
+        ros_client, log_dir, stop_signal: int) -> None:
     from action_msgs.msg import GoalStatus
 
     from omni_ros_interfaces.action import SetWatch
@@ -121,11 +123,12 @@ def test_sigterm_with_hundreds_of_open_goals_sends_every_result_before_the_proce
         handles = [first, *send_goals(client, watch_goals(N))]
         assert all(h.accepted for h in handles), node.output()
         pending = [h.get_result_async() for h in handles]
-        node.popen.send_signal(signal.SIGTERM)
+        node.popen.send_signal(stop_signal)
         assert node.wait(60) == 0, node.output()
         done = sum(f.done() for f in pending)
         wait_for(lambda: all(f.done() for f in pending), 10,
-                 f'{len(pending)} results after SIGTERM ({done} arrived before the process ended):\n{node.output()}')
+                 f'{len(pending)} results after signal {stop_signal} ({done} arrived before the process ended):\n'
+                 f'{node.output()}')
         results = [f.result() for f in pending]
         assert {r.status for r in results} == {GoalStatus.STATUS_ABORTED}
         assert all(r.result.code == SetWatch.Result.CODE_ABORTED and 'shutting down' in r.result.message
