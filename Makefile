@@ -14,12 +14,14 @@ demo: setup
 test: setup
 	@$(PY) -m pytest
 
-# Ratios against baselines measured in the same run: input path, CPU backend, MiniCPM-o adapter, barge-in.
+# Ratios against baselines measured in the same run: input path, CPU backend, MiniCPM-o adapter, barge-in;
+# goals per second omni_node accepts and what a client sees beyond that.
 bench: setup
 	@$(PY) -m omni_ros.tools.bench_ingest
 	@$(PY) -m omni_ros.tools.bench_cpu
 	@$(PY) -m omni_ros.tools.bench_minicpmo
 	@$(PY) -m omni_ros.tools.bench_bargein
+	@$(PY) -m omni_ros.tools.bench_goals
 
 clean:
 	rm -rf build .venv .venv-jazzy .pytest_cache

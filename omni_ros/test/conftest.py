@@ -117,9 +117,15 @@ def colcon_ws() -> 'ros_install.Workspace':
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
-    """The time each install check took (colcon, rosdep, launch, Jazzy), for the CI budget."""
+    """What tests reported (the fuzz tier's counts), and the time each install check took (colcon, rosdep,
+    launch, Jazzy), for the CI budget."""
     import ros_install
+    from support import REPORTS
 
+    if REPORTS:
+        terminalreporter.section('reports')
+        for line in REPORTS:
+            terminalreporter.write_line(line)
     if ros_install.TIMES:
         terminalreporter.section('time of the ROS install checks')
         for what, seconds in ros_install.TIMES:

@@ -18,6 +18,10 @@ from omni_ros.ingest.audio import resample
 from omni_ros.tools import processes
 
 
+# Lines a test wants in the summary at the end of the run (conftest prints them), e.g. the fuzz counts.
+REPORTS: list[str] = []
+
+
 def wait_for(condition: Callable[[], Any], timeout: float, what: str, interval: float = 0.05) -> Any:
     """Poll ``condition`` until it returns something truthy; fail the test naming ``what``."""
     deadline = time.monotonic() + timeout
@@ -77,7 +81,9 @@ def watch_client(ros_client: Any, node: processes.RosProcess) -> Any:
 
     from omni_ros_interfaces.action import SetWatch
 
-    client = ActionClient(ros_client, SetWatch, 'set_watch')
+    from omni_ros.ros.action_qos import client_qos
+
+    client = ActionClient(ros_client, SetWatch, 'set_watch', **client_qos())
     assert client.wait_for_server(timeout_sec=60), f'no set_watch server:\n{node.output()}'
     return client
 
@@ -97,6 +103,38 @@ def send_watch(client: Any, instruction: str, *, continuous: bool = False, timeo
         if handle.accepted or not retry or time.monotonic() > deadline:
             return handle
         time.sleep(0.3)
+
+
+def send_goals(client: Any, goals: list[Any], timeout: float = 120.0) -> list[Any]:
+    """Send every goal at once (no waiting in between); the goal handles, in order, once each is answered."""
+    futures = [client.send_goal_async(goal) for goal in goals]
+    wait_for(lambda: all(f.done() for f in futures), timeout,
+             f'answers to {len(goals)} goal requests ({sum(f.done() for f in futures)} answered)', interval=0.2)
+    return [f.result() for f in futures]
+
+
+def await_results(handles: list[Any], timeout: float = 120.0) -> list[Any]:
+    """Ask for the result of every accepted goal at once; the results (status, result) once all arrived."""
+    futures = [h.get_result_async() for h in handles if h.accepted]
+    wait_for(lambda: all(f.done() for f in futures), timeout,
+             f'the results of {len(futures)} accepted goals ({sum(f.done() for f in futures)} arrived)', interval=0.2)
+    return [f.result() for f in futures]
+
+
+def cancel_all(ros_client: Any, action: str = 'set_watch') -> Any:
+    """Cancel every goal of ``action`` in one request (zero goal id and stamp), as rclcpp's
+    async_cancel_all_goals does; the CancelGoal response."""
+    from action_msgs.srv import CancelGoal
+
+    return call(ros_client, CancelGoal, f'{action}/_action/cancel_goal', CancelGoal.Request())
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process in MB (Linux)."""
+    for line in Path(f'/proc/{pid}/status').read_text().splitlines():
+        if line.startswith('VmRSS:'):
+            return int(line.split()[1]) / 1024
+    raise AssertionError(f'no VmRSS for process {pid}')
 
 
 def replay(scenario_name: str, log_dir: Path, rate: float = 2.0) -> processes.RosProcess:

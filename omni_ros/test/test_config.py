@@ -71,7 +71,7 @@ def test_direct_construction_is_validated() -> None:
 
 def test_live_settings_are_declared_as_such() -> None:
     live = {s.name for s in NODE_OPTIONS if s.change is Change.LIVE}
-    assert live == {'default_cooldown', 'ask_timeout', 'standing_watches', 'error_log_period'}
+    assert live == {'default_cooldown', 'ask_timeout', 'max_goals', 'standing_watches', 'error_log_period'}
     assert {s.name for s in NODE_OPTIONS if s.change is Change.START} == {'autostart'}
 
 

@@ -88,6 +88,24 @@ def test_no_code_uses_the_context_manager_form_of_rclpy_init() -> None:
     assert not offenders, f'use omni_ros.ros.spin.initialized(args) instead: {offenders}'
 
 
+def test_the_action_qos_keywords_are_those_of_this_rclpys_action_server_and_client() -> None:
+    """omni_node's explicit action QoS (depth, result retention) is taken by Jazzy's and Kilted's rclpy alike
+    (no action type is built for Jazzy here, so the keywords are bound to the constructors' signatures)."""
+    import inspect
+
+    from rclpy.action import ActionClient, ActionServer
+
+    from omni_ros.ros import action_qos
+
+    server = inspect.signature(ActionServer.__init__).bind(None, 'node', 'type', 'name', 'execute',
+                                                           **action_qos.server_qos())
+    client = inspect.signature(ActionClient.__init__).bind(None, 'node', 'type', 'name', **action_qos.client_qos())
+    assert server.arguments['result_timeout'] == action_qos.RESULT_RETENTION
+    for kwargs in (server.arguments, client.arguments):
+        assert kwargs['result_service_qos_profile'].depth == kwargs['goal_service_qos_profile'].depth \
+            == action_qos.GOAL_BURST
+
+
 def test_main_autostarts_publishes_and_stops_cleanly_on_sigterm(ros_client, log_dir) -> None:
     from std_msgs.msg import String
 

@@ -35,6 +35,7 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 from rclpy.task import Future
 from unique_identifier_msgs.msg import UUID
 
+from omni_ros.ros.action_qos import client_qos
 from omni_ros.ros.mapping import duration_to_msg, goal_id_hex, msg_to_duration
 from omni_ros.watches.policy import check_durations
 from omni_ros_interfaces.action import Ask as AskAction
@@ -121,7 +122,8 @@ class ActionBehaviour(py_trees.behaviour.Behaviour, Generic[GoalT]):
             raise KeyError(f"{self.qualified_name}: setup() needs the rclpy node: call "
                            "tree.setup(node=your_node) (py_trees_ros convention)") from e
         if self._client is None:
-            self._client = ActionClient(self.node, self.action_type, self.action_name)
+            # The QoS omni_node's servers use: a tree ending many goals at once gets every result.
+            self._client = ActionClient(self.node, self.action_type, self.action_name, **client_qos())
         self.feedback_message = f'client for {self._resolved_name()} created'
 
     def initialise(self) -> None:

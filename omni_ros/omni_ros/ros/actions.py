@@ -16,11 +16,13 @@ from typing import Any, Callable
 
 from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.action.server import ServerGoalHandle
+from rclpy.clock import Clock, ClockType
 from rclpy.node import Node
 
 from omni_ros.data import Question
 from omni_ros.errors import WatchRejectedError
 from omni_ros.ros import mapping
+from omni_ros.ros.action_qos import FLUSH, GOAL_BURST, server_qos
 from omni_ros.session.pipeline import PendingQuestion
 from omni_ros.session.session import OmniSession
 from omni_ros.watches.table import Stopwatch, WatchState, WatchTable, normalize_instruction
@@ -179,23 +181,31 @@ class GoalServers:
     """The SetWatch and Ask action servers and the ListWatches service of one node, over its session.
 
     They live for the whole process; goals are refused (with the reason logged) unless the session is
-    active. ``tick`` (a node timer) follows accepted goals through the supervisor.
+    active, or when ``max_goals`` are open. ``tick`` (a node timer) follows accepted goals through the
+    supervisor.
     """
 
     def __init__(self, node: Node, session: OmniSession) -> None:
         self._node, self._session = node, session
         self._log = node.get_logger()
+        self._steady = Clock(clock_type=ClockType.STEADY_TIME)
         self.supervisor = GoalSupervisor(session.watches, session.host.now, self._log.info)
-        finish, cancel = self.supervisor.finish, (lambda _: CancelResponse.ACCEPT)
+        self.counts = {'goals_accepted': 0, 'goals_rejected': 0, 'goals_shed': 0}
+        self._ticks = 0
+        finish, cancel, qos = self.supervisor.finish, (lambda _: CancelResponse.ACCEPT), server_qos()
         self._servers = [
             ActionServer(node, SetWatch, 'set_watch', execute_callback=finish, goal_callback=self._accept_watch,
-                         handle_accepted_callback=self._start_watch, cancel_callback=cancel),
+                         handle_accepted_callback=self._start_watch, cancel_callback=cancel, **qos),
             ActionServer(node, Ask, 'ask', execute_callback=finish, goal_callback=self._accept_ask,
-                         handle_accepted_callback=self._start_ask, cancel_callback=cancel)]
+                         handle_accepted_callback=self._start_ask, cancel_callback=cancel, **qos)]
         self._service = node.create_service(ListWatches, 'list_watches', self._list_watches)
 
     def tick(self) -> None:
         self.supervisor.tick(self._session.forget_question)
+        self._ticks += 1
+
+    def diagnostics(self) -> dict[str, int]:
+        return {'goals_open': len(self.supervisor), **self.counts}
 
     def destroy(self) -> None:
         """Destroy the action servers (Node.destroy_node leaves them, and with them the node, alive)."""
@@ -204,20 +214,40 @@ class GoalServers:
         self._servers = []
 
     def wait(self, timeout: float) -> None:
-        """Let the goal timer send the results of goals that were ended (at shutdown)."""
+        """Let the executor send the results of goals that were ended (at shutdown), then let clients take
+        them: the goal timer hands each outcome to rclpy, whose tasks send the results before the timer's
+        next two turns (the executor runs its queued tasks before waiting for new work)."""
+        if not self.supervisor:
+            return
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not self.supervisor:
-                return
-            time.sleep(0.05)
-        self._log.warn(f'{len(self.supervisor)} goal(s) still open at shutdown')
+        while self.supervisor and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if self.supervisor:
+            self._log.warn(f'{len(self.supervisor)} goal(s) still open at shutdown')
+            return
+        ticks = self._ticks
+        while self._ticks < ticks + 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(FLUSH)
 
     def _accept(self, what: str, check: Callable[[], object]) -> GoalResponse:
+        config = self._session.config
+        limit = config.node.max_goals if config is not None else GOAL_BURST
         try:
             check()
         except WatchRejectedError as error:
             self._log.warn(f'{what} rejected: {error}')
+            self.counts['goals_rejected'] += 1
             return GoalResponse.REJECT
+        if len(self.supervisor) >= limit:
+            self.counts['goals_rejected'] += 1
+            self.counts['goals_shed'] += 1
+            self._log.warning(f'{what} rejected: {limit} goals are open (max_goals); '
+                              f'{self.counts["goals_shed"]} rejected so far for this reason',
+                              throttle_duration_sec=config.node.error_log_period if config else 5.0,
+                              throttle_time_source_type=self._steady)
+            return GoalResponse.REJECT
+        self.counts['goals_accepted'] += 1
         return GoalResponse.ACCEPT
 
     def _accept_watch(self, goal: SetWatch.Goal) -> GoalResponse:

@@ -25,6 +25,7 @@ from rclpy.parameter import Parameter
 
 from omni_ros import scenario
 from omni_ros.ros import mapping
+from omni_ros.ros.action_qos import client_qos
 from omni_ros.ros.spin import initialized
 from omni_ros.tools import processes
 from omni_ros.data import Event, EventKind
@@ -115,7 +116,7 @@ def _run(client: Node, scn: scenario.Scenario, args: argparse.Namespace, procs: 
               f'[{event.modality.value}, confidence {event.confidence:.2f}]', flush=True)
 
     client.create_subscription(ProactiveEvent, 'events', on_event, 50)
-    action: ActionClient = ActionClient(client, SetWatch, 'set_watch')
+    action: ActionClient = ActionClient(client, SetWatch, 'set_watch', **client_qos())
     deadline = time.monotonic() + args.startup_timeout
     print('[demo] waiting for omni_node (loading its backend) ...', flush=True)
     while not action.wait_for_server(timeout_sec=1.0):

@@ -129,16 +129,13 @@ class OmniNode(spin.GuardedNode):
         return super().on_deactivate(state)
 
     def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
-        self._release('the node was cleaned up (backend unloaded)')
-        return _OK
+        return self._release('the node was cleaned up (backend unloaded)')
 
     def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
-        self._release('the node is shutting down')
-        return _OK
+        return self._release('the node is shutting down')
 
     def on_error(self, state: LifecycleState) -> TransitionCallbackReturn:
-        self._release('the node hit an error and was reset')
-        return _OK
+        return self._release('the node hit an error and was reset')
 
     def _stop_streams(self) -> None:
         for subscription in self._subscriptions_:
@@ -152,10 +149,11 @@ class OmniNode(spin.GuardedNode):
         super().destroy_node()
 
     def close(self) -> None:
-        """Release everything before the process exits; every action watch ends with a reason."""
+        """Before the process exits: every goal ends with a reason, and its result is sent."""
         self._release('the node is shutting down')
+        self.goals.wait(timeout=5.0)
 
-    def _release(self, reason: str) -> None:
+    def _release(self, reason: str) -> TransitionCallbackReturn:
         """Stop everything and end every action watch with ``reason`` (never drop a goal silently)."""
         self._stop_streams()
         self.session.release(reason)
@@ -164,6 +162,7 @@ class OmniNode(spin.GuardedNode):
             self.destroy_lifecycle_publisher(publisher)
         self._publishers_ = {}
         self._alerts.close()
+        return _OK
 
     # -- parameters changed while running -----------------------------------------------------------
     def _check_change(self, changes: Changes) -> None:
@@ -232,17 +231,14 @@ class OmniNode(spin.GuardedNode):
 
     def _publish_diagnostics(self) -> None:
         config = self.session.config
+        diagnostics = self.session.diagnostics()
+        diagnostics.values.update(self.goals.diagnostics())
         self._diagnostics.publish(mapping.diagnostics_to_msg(
-            self.session.diagnostics(), f'{self.get_name()}: pipeline', config.backend_name if config else 'none',
-            self.now()))
+            diagnostics, f'{self.get_name()}: pipeline', config.backend_name if config else 'none', self.now()))
 
 
 def main(args: list[str] | None = None) -> None:
-    def stop(node: OmniNode) -> None:
-        node.close()  # every action watch ends with a reason before the context goes
-        node.goals.wait(timeout=3.0)  # the goal timer sends the results close() decided
-
-    spin.run(OmniNode, stop, args)
+    spin.run(OmniNode, OmniNode.close, args)
 
 
 if __name__ == '__main__':

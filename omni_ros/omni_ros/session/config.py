@@ -56,6 +56,9 @@ class NodeConfig:
                                       'its goal sets no cooldown', minimum=0.0, maximum=3600.0, change=LIVE)
     ask_timeout: float = setting(15.0, 'seconds an Ask goal without its own timeout waits for an answer',
                                  minimum=0.1, maximum=3600.0, change=LIVE)
+    max_goals: int = setting(1000, 'SetWatch and Ask goals open at once; more are rejected (counted as goals_shed '
+                             'on /diagnostics, logged rate-limited). At most 1000: the results of that many '
+                             'goals ending in one moment still all arrive', minimum=1, maximum=1000, change=LIVE)
     standing_watches: tuple[str, ...] = setting(
         (), "instructions followed from configure on, without an action goal (e.g. 'tell me when the "
         "doorbell rings'); restored after every reconfigure", change=LIVE)

@@ -232,7 +232,8 @@ class OmniSession:
                 self.backend.check_instruction(text)
 
     def reconfigure(self, config: SessionConfig) -> None:
-        """Apply live settings (``Change.LIVE``): standing watches, default cooldown, the backend's."""
+        """Apply live settings (``Change.LIVE``): standing watches, default cooldown, the backend's (max_goals and
+        ask_timeout are read from ``config`` where they apply)."""
         old = self.config
         if old is None:
             return  # nothing runs: configure will read them
