@@ -61,3 +61,47 @@ def test_a_goal_that_cannot_be_reported_ends_aborted_and_the_others_go_on() -> N
     answer = supervisor.finish(asked)
     assert asked.calls[-1] == 'succeed' and answer.code == Ask.Result.CODE_ANSWERED and answer.answer == 'floor 16'
     assert any('aborted' in line for line in logs) and len(supervisor) == 0
+
+
+def test_a_question_that_times_out_while_the_node_is_inactive_says_so() -> None:
+    """Issue 16: an Ask that timed out while the node was deactivated said only 'no answer within N s',
+    as if the backend had heard everything and found no answer. Its reason now says the node was
+    inactive (now, or for part of the wait)."""
+    from omni_ros.ros.actions import GoalSupervisor, goal_uuid
+    from omni_ros_interfaces.action import Ask
+
+    clock, running = [5.0], [True]
+    supervisor = GoalSupervisor(WatchTable(), lambda: clock[0], lambda _: None, active=lambda: running[0])
+    handles = [Handle(n) for n in (1, 2)]
+    for handle in handles:
+        supervisor.add_question(handle, PendingQuestion(Question(goal_uuid(handle), 'what floor?', 5.0)),
+                                Stopwatch(5.0, 3.0), 2.0 if handle is handles[0] else 4.0)
+    supervisor.tick(lambda _: None)
+    running[0] = False  # deactivated: the first times out while inactive
+    clock[0] = 6.0
+    supervisor.tick(lambda _: None)
+    clock[0] = 7.5
+    supervisor.tick(lambda _: None)
+    assert handles[0].calls[-1] == 'execute' and 'execute' not in handles[1].calls
+    result = supervisor.finish(handles[0])
+    assert result.code == Ask.Result.CODE_TIMED_OUT
+    assert result.message.startswith('no answer within 2 s: omni_node was inactive (deactivated)'), result.message
+    running[0] = True  # activated again: the others time out while active, one of them having waited inactive
+    clock[0] = 9.5
+    supervisor.tick(lambda _: None)
+    result = supervisor.finish(handles[1])
+    assert result.code == Ask.Result.CODE_TIMED_OUT and 'inactive (deactivated) for part of that time' in result.message
+
+
+def test_a_question_that_times_out_while_active_keeps_the_plain_reason() -> None:
+    from omni_ros.ros.actions import GoalSupervisor, goal_uuid
+
+    clock = [5.0]
+    supervisor = GoalSupervisor(WatchTable(), lambda: clock[0], lambda _: None, active=lambda: True)
+    handle = Handle(4)
+    supervisor.add_question(handle, PendingQuestion(Question(goal_uuid(handle), 'what floor?', 5.0)),
+                            Stopwatch(5.0, 3.0), 2.0)
+    for t in (5.0, 6.0, 7.5):
+        clock[0] = t
+        supervisor.tick(lambda _: None)
+    assert supervisor.finish(handle).message == 'no answer within 2 s'

@@ -196,3 +196,51 @@ def test_stamps_below_zero_and_past_2038_never_stop_the_node(ros_client, log_dir
         assert 'Traceback' not in node.output(), node.output()
     finally:
         assert node.stop() == 0, node.output()
+
+
+def test_an_ask_that_times_out_while_the_node_is_inactive_says_the_node_was_inactive(ros_client, log_dir) -> None:
+    """Issue 16: an Ask that timed out while omni_node was deactivated ended with the generic 'no answer
+    within N s', as if the backend had listened all along. The reason now says the node was inactive;
+    an Ask that waited through a deactivate and timed out after activate says it was inactive for part."""
+    from lifecycle_msgs.msg import Transition
+    from rclpy.action import ActionClient
+
+    from omni_ros.ros import mapping
+    from omni_ros.ros.action_qos import client_qos
+    from omni_ros_interfaces.action import Ask
+
+    # No microphone input is sent, so no unit is cut and nothing answers: each Ask can only time out.
+    node = processes.start_node(os.environ, log_dir, params={'backend': 'scripted', 'use_camera': False})
+    try:
+        asks = ActionClient(ros_client, Ask, 'ask', **client_qos())
+        assert asks.wait_for_server(timeout_sec=60), node.output()
+
+        def ask(timeout: float) -> object:
+            goal = Ask.Goal(question='what floor are we on?', timeout=mapping.duration_to_msg(timeout))
+            deadline = time.monotonic() + 30
+            while True:  # the server exists before activation completes: an early goal is rejected
+                handle = wait_for(lambda: future_result(asks.send_goal_async(goal)), 20, 'Ask goal response')
+                if handle.accepted or time.monotonic() > deadline:
+                    assert handle.accepted, node.output()
+                    return handle.get_result_async()
+                time.sleep(0.3)
+
+        inactive = ask(4.0)
+        assert transition(ros_client, Transition.TRANSITION_DEACTIVATE)
+        result = future_result(inactive, timeout=60)
+        assert result is not None, node.output()
+        assert result.result.code == Ask.Result.CODE_TIMED_OUT
+        assert 'omni_node was inactive (deactivated)' in result.result.message, result.result.message
+
+        assert transition(ros_client, Transition.TRANSITION_ACTIVATE)
+        partly = ask(10.0)
+        assert transition(ros_client, Transition.TRANSITION_DEACTIVATE)
+        time.sleep(0.5)
+        assert transition(ros_client, Transition.TRANSITION_ACTIVATE)
+        result = future_result(partly, timeout=60)
+        assert result is not None, node.output()
+        assert result.result.code == Ask.Result.CODE_TIMED_OUT
+        assert 'inactive (deactivated) for part of that time' in result.result.message, result.result.message
+        assert node.running() and 'Traceback' not in node.output(), node.output()
+    finally:
+        assert node.stop() == 0, node.output()

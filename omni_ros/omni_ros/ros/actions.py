@@ -44,6 +44,7 @@ class _Goal:
     question: PendingQuestion | None = None
     sent: int = 0  # watch: events already sent as feedback; question: whole seconds of waiting reported
     abort_reason: str = ''
+    inactive: bool = False  # question: the node was seen inactive (deactivated) while it waited
     announced: bool = False  # the acceptance feedback (trigger_count 0, the interpretation) went out
     # Decided outcome: the terminal transition ('succeed', 'abort', 'canceled') and the result.
     end: str = ''
@@ -52,10 +53,12 @@ class _Goal:
 
 
 class GoalSupervisor:
-    def __init__(self, watches: WatchTable, now: Callable[[], float], log: Callable[[str], object]) -> None:
+    def __init__(self, watches: WatchTable, now: Callable[[], float], log: Callable[[str], object],
+                 active: Callable[[], bool] = lambda: True) -> None:
         self._watches = watches
         self._now = now
         self._log = log
+        self._active = active  # whether the session runs: a question waiting while it does not goes unheard
         self._goals: dict[str, _Goal] = {}
         self._lock = threading.Lock()
 
@@ -150,6 +153,8 @@ class GoalSupervisor:
         pending = goal.question
         assert pending is not None
         waited = goal.clock.update(now)
+        active = self._active()
+        goal.inactive = goal.inactive or not active
         if pending.answered.is_set() and pending.answer is not None:
             goal.result = Ask.Result(code=Ask.Result.CODE_ANSWERED, message='answered', answer=pending.answer.text,
                                      event=mapping.event_to_msg(pending.answer, question_id, now))
@@ -165,7 +170,7 @@ class GoalSupervisor:
             goal.result, goal.end = Ask.Result(code=Ask.Result.CODE_ABORTED, message=goal.abort_reason), 'abort'
         elif waited >= goal.timeout:
             goal.result, goal.end = Ask.Result(code=Ask.Result.CODE_TIMED_OUT,
-                                               message=f'no answer within {goal.timeout:g} s'), 'abort'
+                                               message=unanswered(goal.timeout, active, goal.inactive)), 'abort'
         if goal.end:
             forget_question(question_id)
 
@@ -175,6 +180,17 @@ class GoalSupervisor:
             goal = self._goals.pop(goal_uuid(handle))
         getattr(handle, goal.end)()
         return goal.result
+
+
+def unanswered(timeout: float, active: bool, was_inactive: bool) -> str:
+    """Why an Ask timed out: the node being inactive (deactivated) is said, since then nothing was heard."""
+    if not active:
+        return (f'no answer within {timeout:g} s: omni_node was inactive (deactivated), so the backend heard '
+                'no input; activate it and ask again')
+    if was_inactive:
+        return (f'no answer within {timeout:g} s; omni_node was inactive (deactivated) for part of that time, '
+                'so the backend heard less input')
+    return f'no answer within {timeout:g} s'
 
 
 class GoalServers:
@@ -189,7 +205,8 @@ class GoalServers:
         self._node, self._session = node, session
         self._log = node.get_logger()
         self._steady = Clock(clock_type=ClockType.STEADY_TIME)
-        self.supervisor = GoalSupervisor(session.watches, session.host.now, self._log.info)
+        self.supervisor = GoalSupervisor(session.watches, session.host.now, self._log.info,
+                                         active=lambda: session.active)
         self.counts = {'goals_accepted': 0, 'goals_rejected': 0, 'goals_shed': 0}
         self._ticks = 0
         finish, cancel, qos = self.supervisor.finish, (lambda _: CancelResponse.ACCEPT), server_qos()
