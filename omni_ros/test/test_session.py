@@ -349,3 +349,24 @@ def test_a_question_asked_just_before_deactivate_is_answered_after_activate(sess
     session.poll()
     wait_until(pending.answered.is_set)
     assert asked == ['q1', 'q1'] and pending.answer is not None and pending.answer.question_id == 'q1'
+
+
+def test_audio_left_out_because_it_came_after_its_units_is_logged_once_per_period(session: OmniSession,
+                                                                                   host: Host) -> None:
+    """Issue 16: a microphone message longer than the ones before it arrives after most of its units were
+    cut; that audio was left out with nothing said. Now it is counted on /diagnostics and logged."""
+    active(session, config({'error_log_period': 60.0}))
+    mic(session, 100.0, 2.0, 0.001)
+    for step in range(int(9.9 / 0.05)):  # the clock runs while the 9.9 s message is being captured
+        host.t = 102.0 + 0.05 * step
+        session.poll()
+        session.state()
+    host.t = 111.9
+    session.audio(lambda: AudioBlock(102.0, np.zeros(int(9.9 * RATE), np.float32), RATE))
+    for _ in range(3):
+        session.poll()
+        session.state()
+    warnings = [text for level, text in host.logs if level == 'warn']
+    assert len(warnings) == 1 and 'of audio arrived after its units were cut' in warnings[0], host.logs
+    assert session.diagnostics().values['audio_dropped_late_s'] >= 8.0
+    assert not [text for _, text in host.logs if 'input stream restarted' in text]

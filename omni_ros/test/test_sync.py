@@ -654,3 +654,27 @@ def test_a_clock_far_ahead_is_still_a_jump_with_long_blocks() -> None:
     # The watermark is now T0 + 4.9 (the clock minus the 2 s lead): a leap beyond lead + jump resets.
     sync.poll(now=T0 + 4.9 + 2.0 + 3.1)
     assert sync.stats.resets == 1 and 'jumped ahead' in sync.stats.last_reset_reason
+
+
+def test_a_block_longer_than_the_recent_ones_is_late_audio_not_a_clock_jump() -> None:
+    """Issue 16 (found by the fuzz tier): after 0.1 s blocks, a 9.9 s block arrives 9.9 s after its first
+    sample, when most units it covers are cut. It reset the stream (its first stamp looked like the clock
+    going back), dropping the pending units as well; now only what its cut units missed is lost, counted as
+    late audio (the session warns), its tail is placed, and the next block of that length loses nothing."""
+    sync = ChunkSynchronizer(spec(), expect_video=False)
+    events = [e for e in delivered_at_end(T0, 5.0, 0.1) if e[0] <= T0 + 5.0]
+    first, second = T0 + 5.0, T0 + 14.9
+    for start in (first, second):
+        events.append((start + 9.9, 'a-at', (start, ramp(0, round(9.9 * R)))))
+    events += [(t, 'now', None) for t, _, _ in clock_events(first, 2 * 9.9 + 2.0, 0.05)]
+    chunks = feed_arrivals(sync, sorted(events, key=lambda e: (e[0], e[1] != 'a-at')))
+    assert sync.stats.resets == 0, sync.stats.last_reset_reason
+    assert_contiguous(chunks)
+    lost = sync.stats.audio_dropped_late_s
+    # Each unit waited 0.1 s (the hold-back) + max_latency (0.5 s) past its end: when the block arrived
+    # (9.9 s after its start) the units of its first 9 s were cut, the one from 9 s was still open.
+    assert lost == pytest.approx(9.0)
+    tail = next(c for c in chunks if c.start <= first + 9.5 < c.end)
+    assert tail.audio_missing < 1.0  # the block's tail reached its unit
+    after = [c for c in chunks if c.start >= second and c.end <= second + 9.9 + 1e-6]
+    assert len(after) == 9 and all(c.audio_missing == 0.0 for c in after)  # the hold-back is now 9.9 s

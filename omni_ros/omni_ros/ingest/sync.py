@@ -209,7 +209,9 @@ class ChunkSynchronizer:
         if n == 0:
             return
         with self._lock:
-            if not self._admit(stamp):
+            # A long block's first samples are old by the time it arrives: whether it went back in time
+            # is judged by its last sample, so one longer than the recent ones is late, not a clock jump.
+            if not self._admit(stamp, last=stamp + n / self._rate):
                 self.stats.audio_dropped_late_s += n / self._rate
                 return
             assert self._origin is not None
@@ -329,15 +331,17 @@ class ChunkSynchronizer:
             return False
         return reference is None or abs(stamp - reference) > self._jump
 
-    def _admit(self, stamp: float) -> bool:
-        """Start or reset the stream as ``stamp`` requires; False if it belongs to an abandoned timeline."""
+    def _admit(self, stamp: float, last: float | None = None) -> bool:
+        """Start or reset the stream as ``stamp`` requires; False if it belongs to an abandoned timeline.
+
+        ``last`` is the end of the input (an audio block's last sample), which decides a jump back."""
         if self._origin is None:
             if self._is_stale(stamp, self._idle_now):
                 return False
             self._start(stamp)
             return True
         head = self._chunk_start(self._next_k)
-        if stamp < head - self._jump:
+        if (stamp if last is None else last) < head - self._jump:
             reason = (f'input stamp {stamp:.3f} s is {head - stamp:.3f} s before the current chunk '
                       f'({head:.3f} s): the clock went back (looping bag or restarted clock)')
         elif stamp > self._wm + self._jump:

@@ -140,6 +140,7 @@ class OmniSession:
         self.output_errors = 0
         self.last_output_error = ''
         self._resets_logged = 0
+        self._late_audio_logged = 0.0
         self._logged: dict[str, float] = {}  # throttled log kinds -> when last logged (monotonic)
 
     def _log(self, level: str, text: str, throttle: float = 0.0, kind: str = '') -> None:
@@ -204,6 +205,7 @@ class OmniSession:
         self.pipeline.start()
         self.active = True
         self._resets_logged = 0
+        self._late_audio_logged = 0.0
 
     def deactivate(self, reason: str = 'deactivated') -> None:
         """Stop input and the backend session; players are told to drop queued speech."""
@@ -426,6 +428,14 @@ class OmniSession:
         if sync.resets != self._resets_logged:
             self._resets_logged = sync.resets
             self.host.log('info', f'input stream restarted: {sync.last_reset_reason}')
+        if sync.audio_dropped_late_s > self._late_audio_logged + 0.05:
+            lost = sync.audio_dropped_late_s - self._late_audio_logged
+            self._late_audio_logged = sync.audio_dropped_late_s
+            period = config.node.error_log_period
+            self._log('warn', f'{lost:.2f} s of audio arrived after its units were cut and was left out '
+                      '(units wait as long as the longest recent audio message: a message longer than the '
+                      'ones before it, or audio stamped late); keep message lengths steady, or raise '
+                      'max_latency', throttle=period, kind='late-audio')
         stats = pipeline.stats
         speaking = stats.speaking or (self._speech_out is not None and self._speech_out.playing(self.host.now()))
         return State(speaking, config.backend_name, stats.backlog, float(stats.real_time_factor),
@@ -450,6 +460,7 @@ class OmniSession:
                           frames_received=sync.frames_received, frames_decoded=sync.frames_decoded,
                           frames_dropped_late=sync.frames_dropped_late, stream_resets=sync.resets,
                           audio_gaps_filled_s=round(sync.audio_gaps_filled_s, 3),
+                          audio_dropped_late_s=round(sync.audio_dropped_late_s, 3),
                           decode_errors=sync.decode_errors, backend_errors=stats.backend_errors,
                           last_stream_reset=sync.last_reset_reason)
             if stats.real_time_factor > 1.0:
