@@ -207,7 +207,7 @@ class Condition:
             if p.speech_fraction is None:
                 return Observation(None)
             return Observation(p.speech_fraction >= 0.2, p.speech_fraction)
-        return Observation(None)
+        raise AssertionError(f"no evaluation for {kind}")
 
     def _count(self, p: Perceptions) -> Observation:
         """True when every look in the steady window meets the bound, False when none does, else None:

@@ -19,6 +19,7 @@ pulses are not claimed: an alarm beeps, and is named an alarm only seconds later
 
 from __future__ import annotations
 
+from typing import Any
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -101,7 +102,7 @@ class SoundEventDetector:
         self._audio = np.zeros(0, np.float32)
         self._speech = np.zeros(0, bool)
         self._t0 = 0.0
-        self._reported: list[list] = []  # [kind, onset, end, frequency]
+        self._reported: list[list[Any]] = []  # [kind, onset, end, frequency]
         self._knock_until = -1e9
         self._claims: list[Claim] = []
         for part in (self._tonal, self._alarms, self._rings, self._kettle):
@@ -199,7 +200,7 @@ class SoundEventDetector:
             middle = levels[1:-1] if len(levels) > 4 else levels
             tones.append(_Tone(
                 onset=self._t0 + track.start * dt, end=self._t0 + (track.last + 1) * dt + _N / SR,
-                freq=(np.mean(track.bins) + lo) * SR / _N, level=float(levels.max()), slope=slope,
+                freq=float((np.mean(track.bins) + lo) * SR / _N), level=float(levels.max()), slope=slope,
                 attack=peak * dt, spread=float(np.std(middle)),
                 jump=float(band_energy[track.start:track.start + 2].max()
                            - band_energy[max(0, track.start - 4):max(1, track.start - 1)].min()),
@@ -207,7 +208,7 @@ class SoundEventDetector:
         return _merge_partials(tones)
 
     def _tone_events(self, end: float) -> list[SoundEvent]:
-        events = []
+        events: list[SoundEvent] = []
         tones = sorted((t for t in self._tones() if not self._claimed(t)), key=lambda tone: tone.onset)
         bells = [t for t in tones if t.bell_like]
 
@@ -276,7 +277,7 @@ class SoundEventDetector:
                 t += 8  # refractory: one click is one event
                 continue
             t += 1
-        events = []
+        events: list[SoundEvent] = []
         cluster: list[float] = []
         for c in clicks + [float('inf')]:
             if cluster and 0.08 <= c - cluster[-1] <= 0.7:
