@@ -53,7 +53,9 @@ def alerts(outputs: list) -> list[tuple[int, str]]:
 
 def test_registry_and_stream_spec(backend: CpuBackend) -> None:
     spec = backend.stream_spec()
-    assert (spec.sample_rate, spec.frames_per_chunk, spec.chunk_seconds) == (16000, 1, 1.0)
+    # The CPU backend decides on a 0.25 s hop (the node cuts its input so), whatever the node's unit.
+    assert (spec.sample_rate, spec.frames_per_chunk, spec.chunk_seconds, spec.hop_seconds) == (16000, 1, 0.25, 0.25)
+    assert CpuBackend(CpuConfig(hop=1.0)).stream_spec().hop_seconds == 1.0
     assert backend.name == 'cpu'
     assert CpuBackend.usable(CpuConfig())
 

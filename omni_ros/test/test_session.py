@@ -271,3 +271,25 @@ def test_long_and_bad_audio_is_dropped_counted_and_logged_once_per_period(sessio
     assert len(errors) == 1 and 'max_audio_message_seconds = 0.5 s' in errors[0]
     diagnostics = session.diagnostics()
     assert diagnostics.level is Level.WARN and 'not a multiple of 2' in diagnostics.message
+
+
+# -- units and hops -----------------------------------------------------------------------------------
+
+def test_a_backend_deciding_on_a_hop_gets_chunks_of_it_and_others_the_node_unit(host: Host) -> None:
+    """The CPU backend asks for 0.25 s chunks (it decides on them); the scripted one takes chunk_period."""
+    values = {'': {'backend': 'cpu', 'use_camera': False, 'chunk_period': 1.0, 'max_backlog': 3},
+              'cpu.': {'asr': 'off', 'speak': False, 'scene_text': False, 'people': False},
+              'self_hearing.': {'strategy': 'none', 'vad': 'energy'}}
+    cpu = OmniSession(host)
+    try:
+        described = cpu.configure(SessionConfig.load(lambda prefix: values.get(prefix, {})))
+        assert cpu.pipeline is not None and cpu.pipeline.spec.chunk_seconds == 0.25
+        assert '0.25 s unit' in described
+    finally:
+        cpu.release('test over')
+    scripted = OmniSession(host)
+    try:
+        scripted.configure(config({'chunk_period': 2.0}))
+        assert scripted.pipeline is not None and scripted.pipeline.spec.chunk_seconds == 2.0
+    finally:
+        scripted.release('test over')

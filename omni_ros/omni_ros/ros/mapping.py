@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Mapping, TypeVar
 
 from builtin_interfaces.msg import Duration as DurationMsg
 from builtin_interfaces.msg import Time as TimeMsg
-from diagnostic_msgs.msg import DiagnosticStatus, KeyValue
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
 from unique_identifier_msgs.msg import UUID
 
 from omni_ros.data import (AudioBlock, Event, EventKind, Modality, Speaker, Speech,
@@ -300,3 +300,10 @@ def diagnostics_to_status(diagnostics: Diagnostics, name: str, hardware_id: str)
     return DiagnosticStatus(level=_lookup(_LEVEL, diagnostics.level, 'diagnostic level'), name=name,
                             message=diagnostics.message, hardware_id=hardware_id,
                             values=[KeyValue(key=k, value=str(v)) for k, v in diagnostics.values.items()])
+
+
+def diagnostics_to_array(diagnostics: Diagnostics, name: str, hardware_id: str, stamp: TimeMsg) -> DiagnosticArray:
+    """The /diagnostics message: one status, stamped ``stamp``."""
+    array = DiagnosticArray(status=[diagnostics_to_status(diagnostics, name, hardware_id)])
+    array.header.stamp = stamp
+    return array

@@ -110,7 +110,8 @@ class OmniNode(LifecycleNode):
 
             self._audio_info = None
             # Best effort matches any publisher; capture nodes repeat their info or send it at start.
-            self._subscriptions_ += [sub(AudioInfo, 'audio_info', self._on_audio_info, _AUDIO_QOS),
+            self._subscriptions_ += [sub(AudioInfo, 'audio_info', lambda msg: setattr(self, '_audio_info', msg),
+                                         _AUDIO_QOS),
                                      sub(AudioDataStamped, 'audio', self._on_audio_common, _AUDIO_QOS)]
         elif node.use_microphone:
             self._subscriptions_.append(sub(AudioChunk, 'audio', self._on_audio, _AUDIO_QOS))
@@ -181,16 +182,12 @@ class OmniNode(LifecycleNode):
 
     # -- input --------------------------------------------------------------------------------------
     def _on_image(self, raw: bytes, compressed: bool) -> None:
-        config = self.session.config
-        if config is not None:
+        if (config := self.session.config) is not None:
             pixels = config.node.max_image_pixels
             self.session.frame(lambda: imaging.serialized_frame(raw, compressed, max_pixels=pixels))
 
     def _on_audio(self, msg: AudioChunk) -> None:
         self.session.audio(lambda: mapping.msg_to_block(msg))
-
-    def _on_audio_info(self, msg: Any) -> None:
-        self._audio_info = msg
 
     def _on_audio_common(self, msg: Any) -> None:
         self.session.audio(lambda: mapping.audio_data_to_block(msg, self._audio_info))
@@ -200,8 +197,7 @@ class OmniNode(LifecycleNode):
         return self.get_clock().now().nanoseconds * 1e-9
 
     def _publish(self, topic: str, msg: Any) -> None:
-        publisher = self._publishers_.get(topic)
-        if publisher is not None:
+        if (publisher := self._publishers_.get(topic)) is not None:
             publisher.publish(msg)
 
     def event(self, event: Event, event_id: str, watch: WatchState | None) -> None:
@@ -230,17 +226,14 @@ class OmniNode(LifecycleNode):
 
     # -- state and diagnostics ----------------------------------------------------------------------
     def _publish_state(self) -> None:
-        state = self.session.state()
-        if state is not None:
+        if (state := self.session.state()) is not None:
             self._publish('state', mapping.state_to_msg(state, self.now()))
 
     def _publish_diagnostics(self) -> None:
         config = self.session.config
-        status = mapping.diagnostics_to_status(self.session.diagnostics(), f'{self.get_name()}: pipeline',
-                                               config.backend_name if config else 'none')
-        array = DiagnosticArray(status=[status])
-        array.header.stamp = self.get_clock().now().to_msg()
-        self._diagnostics.publish(array)
+        self._diagnostics.publish(mapping.diagnostics_to_array(
+            self.session.diagnostics(), f'{self.get_name()}: pipeline', config.backend_name if config else 'none',
+            self.get_clock().now().to_msg()))
 
 
 def main(args: list[str] | None = None) -> None:

@@ -1,8 +1,11 @@
 """CpuBackend: small offline models on the CPU, the package's default backend.
 
-Per chunk (1 s, one camera frame): VAD -> utterances -> speech recognition -> spoken watches and questions;
-sound events; the vision perceptions that some watch or question needs right now; then each watch's
-debounced edge decision, question answers, and at most one chunk's worth of queued speech.
+Per chunk (one hop: 0.25 s and one camera frame by default, the ``hop`` setting; the node cuts its input
+into chunks of the hop the stream spec asks for): VAD -> utterances -> speech recognition -> spoken watches
+and questions; sound events; the vision perceptions that some watch or question needs right now; then each
+watch's debounced edge decision, question answers, and at most one chunk's worth of queued speech. So a
+beep or a light change is decided at the end of the hop it shows in (plus processing), not of a 1 s unit;
+recognition runs once per utterance, at its end.
 """
 
 from __future__ import annotations
@@ -64,6 +67,8 @@ class CpuBackend:
 
     def __init__(self, config: CpuConfig | None = None) -> None:
         self.config = c = config or CpuConfig()
+        # Chunks per second (of the hop asked for; then of the chunks fed): debounce and gates count seconds.
+        self._per_second = max(1, round(1.0 / c.hop))
         self._vad = SileroVad(c.vad_threshold)
         self._segmenter = UtteranceSegmenter(end_silence=c.end_of_utterance)
         self._commands = CommandRecognizer(c.grammar_margin) if c.asr in ('grammar+whisper', 'grammar') else None
@@ -101,7 +106,8 @@ class CpuBackend:
 
     # -- life cycle ----------------------------------------------------------------------------------
     def stream_spec(self) -> StreamSpec:
-        return StreamSpec(sample_rate=16000, frames_per_chunk=1, chunk_seconds=1.0)
+        hop = self.config.hop
+        return StreamSpec(sample_rate=16000, frames_per_chunk=1, chunk_seconds=hop, hop_seconds=hop)
 
     def setup(self) -> None:
         done = []
@@ -114,8 +120,8 @@ class CpuBackend:
                 part.close()
             raise
         import cv2  # present: the vision parts' setup() checked it; gates compare thumbnails with it
-        self._text_gate = ChangeGate(cv2, max_age=self.config.rerun_after)
-        self._people_gate = ChangeGate(cv2, max_age=self.config.rerun_after)
+        self._text_gate = ChangeGate(cv2, max_age=self.config.rerun_after * self._per_second)
+        self._people_gate = ChangeGate(cv2, max_age=self.config.rerun_after * self._per_second)
         self._ready = True
 
     def shutdown(self) -> None:
@@ -193,7 +199,7 @@ class CpuBackend:
                 trackers[watch.watch_id] = old
             else:
                 trackers[watch.watch_id] = WatchTracker(watch, parsed[watch.watch_id], cooldown,
-                                                        self.config.alert_if_already_true)
+                                                        self.config.alert_if_already_true, self._per_second)
             if watch.watch_id in self._own_spoken:
                 self._own_spoken.discard(watch.watch_id)
                 self._adopted.add(watch.watch_id)
@@ -216,6 +222,7 @@ class CpuBackend:
         if chunk.new_stream:
             self._reset_stream()
         self._chunk_count += 1
+        self._per_second = max(1, round(1.0 / chunk.duration)) if chunk.duration > 0 else 1
         perceptions = Perceptions(stamp=chunk.start, has_frame=bool(chunk.frames))
 
         audio = np.asarray(chunk.audio, np.float32)
@@ -237,6 +244,7 @@ class CpuBackend:
 
         self._see(chunk, perceptions)
         for watch_id, tracker in list(self._trackers.items()):
+            tracker.per_second = self._per_second
             obs = tracker.step(perceptions)
             if obs is None:
                 continue
@@ -290,7 +298,7 @@ class CpuBackend:
             # Until the node adopts it (and hands it back with its resolved cooldown): the policy's default.
             self._trackers[watch.watch_id] = WatchTracker(
                 watch, intent.parsed.condition, policy.effective_cooldown(watch, policy.DEFAULT_COOLDOWN),
-                self.config.alert_if_already_true)
+                self.config.alert_if_already_true, self._per_second)
             self._own_spoken.add(watch.watch_id)
             out.watch_requests.append(watch)
             self._say(f'OK, {intent.parsed.meaning}', chunk, out)
@@ -341,6 +349,7 @@ class CpuBackend:
         if not chunk.frames:
             return  # camera stopped: every vision condition stays unobserved
         needs = self._needs()
+        self._text_gate.max_age = self._people_gate.max_age = self.config.rerun_after * self._per_second
         image = chunk.frames[-1].image
         asked = {n for q in self._questions if q.kind is not None for n in QUESTION_NEEDS[q.kind]}
         dark = is_dark(image)
@@ -355,16 +364,17 @@ class CpuBackend:
         if Need.DIGITS in needs and self._digits is not None:
             with _timed(self, 'digits'):
                 p.digits = [(r.text, r.confidence) for r in self._digits.read(image)]
-        # OCR and people run at most every Nth chunk, and on an unchanged picture only every
-        # 'rerun_after' chunks (the last answer is reused meanwhile); a question runs them now.
+        # OCR and people run at most every Nth second, and on an unchanged picture only every
+        # 'rerun_after' seconds (the last answer is reused meanwhile); a question runs them now.
         if Need.TEXT in needs and self._ocr is not None and not dark:
-            if Need.TEXT in asked or self._text_gate.should_run(image, self.config.ocr_every):
+            if Need.TEXT in asked or self._text_gate.should_run(image, self.config.ocr_every * self._per_second):
                 with _timed(self, 'scene_text'):
                     self._last_ocr = [(line.text, line.confidence) for line in self._ocr.read(image)]
                 self._text_gate.ran(image)
             p.texts = self._last_ocr
         if Need.PEOPLE in needs and self._people is not None and not dark:
-            if Need.PEOPLE in asked or self._people_gate.should_run(image, self.config.people_every):
+            every = self.config.people_every * self._per_second
+            if Need.PEOPLE in asked or self._people_gate.should_run(image, every):
                 with _timed(self, 'people'):
                     result = self._people.detect(image)
                 self._last_people = (result.people, result.faces, result.confidence)

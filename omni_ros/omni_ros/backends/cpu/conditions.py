@@ -100,7 +100,8 @@ _COUNT = re.compile(r'^(>=|<=|==)(\d{1,2})$')
 class Condition:
     kind: ConditionKind
     value: str = ''
-    # Debounce in chunks: a detector flicker must not re-arm the edge (fall) or fire alone (rise).
+    # Debounce in seconds of observations (decisions.WatchTracker): a detector flicker must not re-arm the
+    # edge (fall) or fire alone (rise).
     rise: int = 1
     fall: int = 2
 

@@ -16,6 +16,9 @@ ASR_MODES = ('grammar+whisper', 'grammar', 'whisper', 'off')
 
 @dataclass(frozen=True)
 class CpuConfig:
+    hop: float = setting(0.25, 'Seconds of input per decision: sounds, lights, displays and the other '
+                         'perceptions are decided this often (the node cuts its input into chunks this long), so an '
+                         'alert waits for at most one hop, not a whole 1 s unit.', choices=(0.25, 0.5, 1.0))
     lights: bool = setting(True, 'Detect traffic-light colours (colour segmentation; cheap).')
     digits: bool = setting(True, 'Read seven-segment displays (floor numbers; cheap).')
     scene_text: bool = setting(True, 'Read signs with rapidocr (~0.3 s a frame; runs only while a watch or '
