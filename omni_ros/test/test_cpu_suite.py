@@ -233,13 +233,17 @@ def test_cpu_backend_meets_the_floors(cpu_run, kind: str) -> None:
     assert all(r.latency > r.unit_start for r in matched), [(r.scenario, r.latency, r.unit_start) for r in matched]
 
 
-# Visual state changes are decided on the backend's hop: published within 0.6 s of the change (the
-# hop, the frame that shows it, processing), not at the end of a 1 s unit.
-@pytest.mark.parametrize('kind', ['light', 'floor', 'dark', 'lights_on'])
-def test_visual_changes_are_alerted_within_the_hop(cpu_run, kind: str) -> None:
-    run, report = cpu_run
-    group = next(g for g in report['kinds'] if g.name == kind)
-    assert group.latency_p95 <= 0.6, [(r.scenario, r.latency) for r in run.results if r.kind == kind]
+# Visual state changes and the sounds that need no second look are decided on the backend's hop, on
+# input that ends soon after the onset (stream time, so independent of this machine's speed; the
+# published latency adds the processing time): not at the end of a 1 s unit.
+@pytest.mark.parametrize('kind, within', [('light', 0.5), ('floor', 0.5), ('dark', 0.5), ('lights_on', 0.5),
+                                          ('smoke_alarm', 0.5), ('co_alarm', 0.5), ('knock', 0.9)])
+def test_alerts_are_decided_on_the_hop_after_the_onset(cpu_run, kind: str, within: float) -> None:
+    run, _ = cpu_run
+    hop = CpuConfig().hop
+    matched = [r for r in run.results if r.kind == kind and r.unit_start is not None]
+    assert matched and all(r.unit_start + hop <= within for r in matched), \
+        [(r.scenario, r.unit_start) for r in matched]
 
 
 def test_every_chunk_of_every_scenario_was_fed(cpu_run, suite) -> None:

@@ -35,7 +35,11 @@ SR = 16000
 _N, _HOP = 512, 256  # tone analysis: 32 ms windows, 16 ms hop, 31 Hz bins
 _KN, _KHOP = 256, 128  # click analysis: 16 ms windows, 8 ms hop
 _HISTORY = 3.0  # seconds analysed each chunk
-_BELL_WAIT = 1.0  # seconds after a bell tone's onset before deciding ding vs doorbell
+_BELL_WAIT = 0.75  # seconds after a lone bell tone's onset before it is a ding (no "dong" came)
+_DONG_WAIT = 1.0  # seconds after a doorbell's second note before it is named (no third note: not music)
+_OPEN_BEEP = 0.6  # seconds a flat tone still sounding must last to be named a beep before it ends (sooner:
+# long electronic tones and the start of other sounds are taken for beeps)
+_KNOCK_SETTLE = 0.2  # seconds of quiet after two knocks before they are named (three are at once)
 _MAX_AGE = 2.6  # an event first named later than this after its onset is dropped, not reported late
 _SAME_BEEPING = 6.0  # seconds: a beep at the same pitch this soon after the last is the same beeping
 
@@ -228,8 +232,8 @@ class SoundEventDetector:
                     continue
                 used.update((i, j))
                 # Decide once a second has passed after the "dong", so a third note (music) can show up.
-                if end - second.onset >= _BELL_WAIT and \
-                        strikes_near(first.onset - 1.2, second.onset + _BELL_WAIT) == 2:
+                if end - second.onset >= _DONG_WAIT and \
+                        strikes_near(first.onset - 1.2, second.onset + _DONG_WAIT) == 2:
                     self._report(events, 'doorbell', first.onset,
                                  _tone_conf(min(first.level, second.level)), first.freq, end=second.end)
                 break
@@ -244,7 +248,7 @@ class SoundEventDetector:
                 continue
             if any(_rings_within(tone, bell) for bell in bells):
                 continue  # a partial of a ringing bell, picked up again after fading into the noise
-            if tone.open and tone.duration < 0.6:
+            if tone.open and tone.duration < _OPEN_BEEP:
                 continue  # may still turn into a long tone or a bell; decide next chunk
             self._report(events, 'beep', tone.onset, _tone_conf(tone.level), tone.freq, end=tone.end)
         return events
@@ -284,7 +288,7 @@ class SoundEventDetector:
                 cluster.append(c)
                 continue
             if len(cluster) >= 2:
-                settled = end - cluster[-1] >= 0.4 or len(cluster) >= 3
+                settled = end - cluster[-1] >= _KNOCK_SETTLE or len(cluster) >= 3
                 if cluster[0] <= self._knock_until:
                     self._knock_until = max(self._knock_until, cluster[-1] + 1.0)  # the same knocking
                 elif settled:
