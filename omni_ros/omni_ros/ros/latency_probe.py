@@ -18,6 +18,7 @@ import json
 import signal
 import struct
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -31,6 +32,7 @@ from rclpy.parameter import Parameter
 from rclpy.qos import QoSProfile, qos_profile_sensor_data
 from sensor_msgs.msg import Image
 
+from omni_ros.ros import replay
 from omni_ros.ros.spin import initialized
 from omni_ros_interfaces.msg import AudioChunk, ProactiveEvent
 
@@ -91,14 +93,15 @@ class Probe(Node):
         width, height = (int(v) for v in size.split('x'))
         fps = float(fps_text or 30)
         pub = self.create_publisher(Image, self.args.camera_topic, qos_profile_sensor_data)
-        pixels = np.random.default_rng(0).integers(0, 255, (height, width, 3), np.uint8).tobytes()
+        pixels = np.random.default_rng(0).integers(0, 255, (height, width, 3), np.uint8)
+        # Built once (the pixel conversion is the slow part in Python); only the stamp changes.
+        msg = Image(height=height, width=width, encoding='rgb8', step=3 * width, data=pixels.tobytes())
+        msg.header.frame_id = 'camera'
 
         def run() -> None:
             period, due = 1.0 / fps, time.monotonic()
             while not stop.is_set():
-                msg = Image(height=height, width=width, encoding='rgb8', step=3 * width, data=pixels)
                 msg.header.stamp = self.get_clock().now().to_msg()
-                msg.header.frame_id = 'camera'
                 pub.publish(msg)
                 self.camera_frames += 1
                 due += period
@@ -131,6 +134,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     stop = threading.Event()
+    if args.camera:  # frames this large need a shared-memory segment that holds them, as omni_replay's
+        width, height = (int(v) for v in args.camera.partition('@')[0].split('x'))
+        scratch = Path(tempfile.mkdtemp(prefix='omni_probe_'))
+        replay.use_fastdds_profile(replay.shm_segment_bytes(3 * width * height + 1024, None), scratch)
     with initialized(args=['--ros-args'], ros_signal_handlers=False):
         signal.signal(signal.SIGINT, lambda *_: stop.set())
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
