@@ -298,17 +298,22 @@ class SoundEventDetector:
         return events
 
     # -- bookkeeping ---------------------------------------------------------------------------------
-    def _already_reported(self, kind: str, onset: float) -> bool:
+    def _already_reported(self, kind: str, onset: float, end: float) -> bool:
         """One sound is one event: a tone starting inside a reported tone's span (a re-detection, a
-        track broken by noise, a doorbell's second note) is not new, whatever it would be named now."""
+        track broken by noise, a doorbell's second note) is not new, whatever it would be named now.
+        A sound named while it still rings (a ding) is seen again as it goes on: its span grows with it,
+        so its fading tail is not a new sound either."""
         tonal = kind != 'knock'
-        return any((k != 'knock') == tonal and start - 0.1 <= onset <= stop + 0.1
-                   for k, start, stop, _ in self._reported)
+        for previous in self._reported:
+            if (previous[0] != 'knock') == tonal and previous[1] - 0.1 <= onset <= previous[2] + 0.1:
+                previous[2] = max(previous[2], end)
+                return True
+        return False
 
     def _report(self, events: list[SoundEvent], kind: str, onset: float, confidence: float,
                 freq: float = 0.0, end: float | None = None) -> None:
         end = end if end is not None else onset
-        if self._already_reported(kind, onset) or onset < self._t0 + len(self._audio) / SR - _MAX_AGE:
+        if self._already_reported(kind, onset, end) or onset < self._t0 + len(self._audio) / SR - _MAX_AGE:
             return  # a repeat, or too old to alert on now
         if kind == 'beep':
             for previous in self._reported:
