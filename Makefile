@@ -15,13 +15,15 @@ test: setup
 	@$(PY) -m pytest
 
 # Ratios against baselines measured in the same run: input path, CPU backend, MiniCPM-o adapter, barge-in;
-# goals per second omni_node accepts and what a client sees beyond that.
+# goals per second omni_node accepts and what a client sees beyond that;
+# alert latency over DDS at 1x next to the unit-end floor (a few minutes: every run replays in real time).
 bench: setup
 	@$(PY) -m omni_ros.tools.bench_ingest
 	@$(PY) -m omni_ros.tools.bench_cpu
 	@$(PY) -m omni_ros.tools.bench_minicpmo
 	@$(PY) -m omni_ros.tools.bench_bargein
 	@$(PY) -m omni_ros.tools.bench_goals
+	@$(PY) -m omni_ros.tools.bench_latency
 
 clean:
 	rm -rf build .venv .venv-jazzy .pytest_cache

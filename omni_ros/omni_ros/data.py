@@ -205,3 +205,6 @@ class StreamSpec:
     sample_rate: int = 16000
     frames_per_chunk: int = 1
     chunk_seconds: float = 1.0
+    # > 0: the backend decides on chunks of this many seconds (a hop shorter than the node's unit, for
+    # alerts sooner than a unit's end), whatever the node's chunk_period; 0: it takes the node's unit.
+    hop_seconds: float = 0.0

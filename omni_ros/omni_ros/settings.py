@@ -8,9 +8,6 @@ the user spells it (``'self_hearing.strategy'``) and says what is allowed.
 
 Messages of a config's own cross-field checks (in ``__post_init__``) name fields in single quotes
 (``'max_latency'``); ``load`` adds the prefix to those names.
-
-Backends not yet converted declare an ``OPTIONS`` table of OptionSpec; ``config_type_from_options``
-turns such a table into the equivalent dataclass, so both kinds load and declare the same way.
 """
 
 from __future__ import annotations
@@ -18,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import enum
-import functools
 import math
 import re
 from typing import Any, Iterable, Mapping, TypeVar, Union
@@ -157,28 +153,3 @@ def unknown_message(name: str, known: Iterable[str]) -> str:
     hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ''
     return f"'{name}' is not a setting of this node{hint}"
 
-
-def values_of(config: Any) -> dict[str, Any]:
-    """The config's settings by name (for code that still takes a mapping of options)."""
-    return {spec.name: getattr(config, spec.name) for spec in options_of(type(config))}
-
-
-@functools.lru_cache(maxsize=None)
-def config_type_from_options(name: str, specs: tuple[OptionSpec, ...]) -> type:
-    """The dataclass equivalent of an OptionSpec table (backends that still declare ``OPTIONS``); the
-    same table gives the same class."""
-    fields = [(s.name, s.kind, dataclasses.field(
-        default=tuple(s.default) if isinstance(s.default, list) else s.default,
-        metadata={_KEY: dataclasses.replace(s, name='')})) for s in specs]
-    return dataclasses.make_dataclass(name, fields, frozen=True, namespace={'__post_init__': check_fields})
-
-
-def resolve(specs: Iterable[OptionSpec], given: Mapping[str, Any]) -> dict[str, Any]:
-    """Validated values for an OptionSpec table: defaults where ``given`` is silent; unknown keys are
-    errors. For backends that still declare ``OPTIONS`` (new code declares a dataclass and ``load``s it)."""
-    specs = tuple(specs)
-    known = {s.name for s in specs}
-    unknown = sorted(set(given) - known)
-    if unknown:
-        raise ConfigError('; '.join(unknown_message(k, known) for k in unknown))
-    return {s.name: s.validate(given.get(s.name, s.default)) for s in specs}

@@ -9,8 +9,7 @@ import pytest
 from omni_ros import backends
 from omni_ros.errors import ConfigError
 from omni_ros.session.config import NODE_OPTIONS, SECTION_CONFIGS, NodeConfig
-from omni_ros.settings import (Change, OptionSpec, config_type_from_options, load, options_of, resolve, setting,
-                               values_of)
+from omni_ros.settings import Change, load, options_of, setting
 from omni_ros.speech.selfhearing import SelfHearingConfig
 
 
@@ -83,17 +82,3 @@ def test_a_setting_field_must_be_declared_with_setting() -> None:
 
     with pytest.raises(TypeError, match='Broken.bad is not declared with settings.setting'):
         options_of(Broken)
-
-
-def test_an_option_table_becomes_the_equivalent_config() -> None:
-    specs = (OptionSpec('rate', 16000, 'r', minimum=8000), OptionSpec('mode', 'a', 'm', choices=('a', 'b')))
-    config_type = config_type_from_options('TableConfig', specs)
-    assert options_of(config_type) == specs
-    config = load(config_type, {'mode': 'b'}, prefix='x.')
-    assert values_of(config) == {'rate': 16000, 'mode': 'b'} == resolve(specs, {'mode': 'b'})
-    with pytest.raises(ConfigError, match=r"'x.rate' must be an integer of at least 8000, got 100"):
-        load(config_type, {'rate': 100}, prefix='x.')
-    with pytest.raises(ConfigError, match="'rate' must be an integer of at least 8000"):
-        resolve(specs, {'rate': 100})
-    with pytest.raises(ConfigError, match="'rate' must be an integer"):
-        config_type(rate='fast')

@@ -12,6 +12,7 @@ import pytest
 from omni_ros.backends import create_backend
 from omni_ros.backends.cpu import CpuBackend, synth
 from omni_ros.backends.cpu.deps import require_module
+from omni_ros.backends.cpu.options import CpuConfig
 from omni_ros.errors import BackendError, BackendSetupError, WatchRejectedError
 from omni_ros.data import Chunk, EventKind, InterruptMode, Modality, Question, Speaker, Watch, WatchSource
 
@@ -52,9 +53,11 @@ def alerts(outputs: list) -> list[tuple[int, str]]:
 
 def test_registry_and_stream_spec(backend: CpuBackend) -> None:
     spec = backend.stream_spec()
-    assert (spec.sample_rate, spec.frames_per_chunk, spec.chunk_seconds) == (16000, 1, 1.0)
+    # The CPU backend decides on a 0.25 s hop (the node cuts its input so), whatever the node's unit.
+    assert (spec.sample_rate, spec.frames_per_chunk, spec.chunk_seconds, spec.hop_seconds) == (16000, 1, 0.25, 0.25)
+    assert CpuBackend(CpuConfig(hop=1.0)).stream_spec().hop_seconds == 1.0
     assert backend.name == 'cpu'
-    assert CpuBackend.usable({})
+    assert CpuBackend.usable(CpuConfig())
 
 
 def test_scenario_alerts_once_per_event_at_the_right_time(fresh: CpuBackend) -> None:
@@ -229,7 +232,7 @@ def test_check_instruction(backend: CpuBackend) -> None:
 
 
 def test_disabled_perception_rejects_its_watches() -> None:
-    b = CpuBackend({'scene_text': False, 'people': False})
+    b = CpuBackend(CpuConfig(scene_text=False, people=False))
     with pytest.raises(WatchRejectedError, match='disabled'):
         b.check_instruction('tell me when the sign says EXIT')
     b.check_instruction('tell me when the light turns green')
@@ -237,15 +240,15 @@ def test_disabled_perception_rejects_its_watches() -> None:
 
 def test_feed_before_setup_is_an_error() -> None:
     with pytest.raises(BackendError, match='setup'):
-        CpuBackend({}).feed(synth.chunks(np.zeros(16000, np.float32), [None])[0])
+        CpuBackend().feed(synth.chunks(np.zeros(16000, np.float32), [None])[0])
 
 
 def test_missing_flite_names_the_debian_package(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv('PATH', '/nonexistent')
-    b = CpuBackend({'asr': 'off', 'scene_text': False})
+    b = CpuBackend(CpuConfig(asr='off', scene_text=False))
     with pytest.raises(BackendSetupError, match='apt-get install flite'):
         b.setup()
-    assert CpuBackend.usable({}) is False
+    assert CpuBackend.usable(CpuConfig()) is False
 
 
 def test_missing_python_package_names_the_pip_package() -> None:

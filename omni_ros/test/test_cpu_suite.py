@@ -13,10 +13,11 @@ import pytest
 
 from omni_ros.backends.cpu.conditions import ConditionKind, _contains_words
 from omni_ros.backends.cpu.instructions import parse_instruction
+from omni_ros.backends.cpu.options import CpuConfig
 from omni_ros.scenario.model import Scenario, within
 from omni_ros.scenario.render import render_audio, render_clean, render_frame
 from omni_ros.scenario.suite import (
-    ALARM_PATTERNS, DARK_LEVEL, LIGHTING, LIT_LEVEL, NOISE, PHRASINGS, SOUND_KINDS, Kind, suite_data,
+    ALARM_PATTERNS, DARK_LEVEL, LIGHTING, LIT_LEVEL, NOISE, PHRASINGS, SOUND_KINDS, Floors, Kind, suite_data,
     suite_scenarios)
 
 # What each kind's instructions must mean to the CPU backend.
@@ -221,16 +222,37 @@ def test_cpu_backend_meets_the_floors(cpu_run, kind: str) -> None:
     group = next(g for g in report['kinds'] if g.name == kind)
     assert group.recall >= 0.9, _failures(run, kind)
     assert group.precision >= 0.9, _failures(run, kind)
-    assert group.latency_median <= 1.5, [(r.scenario, r.latency) for r in run.results if r.kind == kind]
+    # The CPU backend's own bar on this suite: not one miss or false alert.
+    assert group.recall == 1.0 and group.precision == 1.0, _failures(run, kind)
+    floors = Floors()
+    shown = [(r.scenario, r.latency) for r in run.results if r.kind == kind]
+    assert group.latency_median <= floors.median_latency and group.latency_max <= floors.max_latency, shown
     # The figures are those of the matched watches: recomputed from them here.
     latencies = [r.latency for r in run.results if r.kind == kind and r.latency is not None]
     assert group.latency_median == pytest.approx(statistics.median(latencies))
+    # Latency is when the alert would be published: never before the unit it refers to has ended.
+    matched = [r for r in run.results if r.kind == kind and r.latency is not None]
+    assert all(r.latency > r.unit_start for r in matched), [(r.scenario, r.latency, r.unit_start) for r in matched]
+
+
+# Visual state changes and the sounds that need no second look are decided on the backend's hop, on
+# input that ends soon after the onset (stream time, so independent of this machine's speed; the
+# published latency adds the processing time): not at the end of a 1 s unit.
+@pytest.mark.parametrize('kind, within', [('light', 0.5), ('floor', 0.5), ('dark', 0.5), ('lights_on', 0.5),
+                                          ('smoke_alarm', 0.5), ('co_alarm', 0.5), ('knock', 0.9)])
+def test_alerts_are_decided_on_the_hop_after_the_onset(cpu_run, kind: str, within: float) -> None:
+    run, _ = cpu_run
+    hop = CpuConfig().hop
+    matched = [r for r in run.results if r.kind == kind and r.unit_start is not None]
+    assert matched and all(r.unit_start + hop <= within for r in matched), \
+        [(r.scenario, r.unit_start) for r in matched]
 
 
 def test_every_chunk_of_every_scenario_was_fed(cpu_run, suite) -> None:
     run, _ = cpu_run
     assert run.scenarios == len(suite)
-    assert run.chunks == sum(math.ceil(s.duration) for s in suite)
+    hop = CpuConfig().hop  # the backend decides on chunks of its hop
+    assert run.chunks == sum(math.ceil(s.duration / hop) for s in suite)
 
 
 @pytest.mark.parametrize('case', ['robustness-00', 'robustness-01', 'robustness-02', 'robustness-03'])

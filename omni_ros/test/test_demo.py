@@ -25,3 +25,8 @@ def test_demo_prints_each_alert_with_sim_time_and_watch_id_and_exits_0() -> None
     for sim, offset, _, _ in alerts:
         assert float(sim) - 1_700_000_000 == pytest.approx(float(offset), abs=0.06)
     assert 'ok  knock' in out and 'all watches behaved as expected' in out
+    # The table's latency is when the alert reached the demo (simulated time) minus the onset: after the
+    # start of the unit it refers to, which is shown beside it.
+    rows = re.findall(r'ok  (\w+)\s+[\d.]+ s\s+latency \+(\d\.\d\d) s \(unit start ([+-]\d\.\d\d) s\)', out)
+    assert {name for name, *_ in rows} == {'light_green', 'floor_16', 'ding'}, out
+    assert all(float(latency) > float(start) for _, latency, start in rows), rows

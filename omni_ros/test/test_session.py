@@ -370,3 +370,25 @@ def test_audio_left_out_because_it_came_after_its_units_is_logged_once_per_perio
     assert len(warnings) == 1 and 'of audio arrived after its units were cut' in warnings[0], host.logs
     assert session.diagnostics().values['audio_dropped_late_s'] >= 8.0
     assert not [text for _, text in host.logs if 'input stream restarted' in text]
+
+
+# -- units and hops -----------------------------------------------------------------------------------
+
+def test_a_backend_deciding_on_a_hop_gets_chunks_of_it_and_others_the_node_unit(host: Host) -> None:
+    """The CPU backend asks for 0.25 s chunks (it decides on them); the scripted one takes chunk_period."""
+    values = {'': {'backend': 'cpu', 'use_camera': False, 'chunk_period': 1.0, 'max_backlog': 3},
+              'cpu.': {'asr': 'off', 'speak': False, 'scene_text': False, 'people': False},
+              'self_hearing.': {'strategy': 'none', 'vad': 'energy'}}
+    cpu = OmniSession(host)
+    try:
+        described = cpu.configure(SessionConfig.load(lambda prefix: values.get(prefix, {})))
+        assert cpu.pipeline is not None and cpu.pipeline.spec.chunk_seconds == 0.25
+        assert '0.25 s unit' in described
+    finally:
+        cpu.release('test over')
+    scripted = OmniSession(host)
+    try:
+        scripted.configure(config({'chunk_period': 2.0}))
+        assert scripted.pipeline is not None and scripted.pipeline.spec.chunk_seconds == 2.0
+    finally:
+        scripted.release('test over')

@@ -3,10 +3,6 @@
 Modules are imported only when their backend is chosen (or its settings are listed), so choosing the
 CPU or scripted backend never imports torch or transformers. A backend class declares its settings as
 ``Config`` and is constructed with an instance of it (``base.BackendClass``); its __init__ does no I/O.
-
-Backends that still declare an ``OPTIONS`` table of OptionSpec (cpu, until issue 14 converts it)
-are registered the same way: their Config is derived from the table, and they are constructed with
-(and their ``usable`` is asked with) the validated values as a mapping, as before.
 """
 
 from __future__ import annotations
@@ -18,7 +14,7 @@ from typing import Any, Callable, Mapping, cast
 
 from omni_ros.backends.base import Backend, BackendClass, Reconfigurable
 from omni_ros.errors import ConfigError
-from omni_ros.settings import Change, OptionSpec, config_type_from_options, load, options_of, values_of
+from omni_ros.settings import Change, OptionSpec, load, options_of
 
 # name -> "module:Class"; modules must import cheaply (heavy imports go inside setup()).
 BUILTIN: Mapping[str, str] = MappingProxyType({
@@ -45,17 +41,8 @@ class Registered:
         return cast(BackendClass, getattr(importlib.import_module(module_name), class_name))
 
     @property
-    def legacy(self) -> bool:
-        """True while the backend declares an OPTIONS table rather than a Config dataclass."""
-        return not hasattr(self.cls, 'Config')
-
-    @property
     def config_type(self) -> type:
-        cls = self.cls
-        if not self.legacy:
-            return cls.Config
-        specs = tuple(getattr(cls, 'OPTIONS', ()))
-        return config_type_from_options(f'{cast(type, cls).__name__}Config', specs)
+        return self.cls.Config
 
     @property
     def options(self) -> tuple[OptionSpec, ...]:
@@ -67,16 +54,16 @@ class Registered:
 
     def create(self, config: Any) -> Backend:
         """The backend, constructed (not set up) with ``config``."""
-        return self.cls(values_of(config) if self.legacy else config)
+        return self.cls(config)
 
     def usable(self, config: Any) -> bool:
         check: Callable[[Any], bool] | None = getattr(self.cls, 'usable', None)
-        return True if check is None else bool(check(values_of(config) if self.legacy else config))
+        return True if check is None else bool(check(config))
 
     @property
     def live(self) -> frozenset[str]:
         """Settings the backend takes while running (through ``reconfigure``)."""
-        if self.legacy or not issubclass(cast(type, self.cls), Reconfigurable):
+        if not issubclass(cast(type, self.cls), Reconfigurable):
             return frozenset()
         return frozenset(s.name for s in self.options if s.change is Change.LIVE)
 

@@ -18,7 +18,7 @@ declared ``Change.LIVE`` are handed over while running through ``reconfigure(con
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Protocol, Sequence, runtime_checkable
+from typing import Any, Protocol, Sequence, runtime_checkable
 
 from omni_ros.data import BackendOutput, Chunk, InterruptMode, Question, StreamSpec, Watch
 
@@ -73,7 +73,3 @@ class BackendClass(Protocol):
 
     def usable(self, config: Any) -> bool: ...
 
-
-BackendOptions = Mapping[str, Any]
-"""Options of a backend that still declares an ``OPTIONS`` table of OptionSpec instead of ``Config``
-(it gets them as a validated mapping; see ``omni_ros.backends.Registered``)."""

@@ -22,6 +22,7 @@ Semantics (times are seconds from the start of the stream, i.e. the first chunk 
 from __future__ import annotations
 
 import collections
+import time
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,6 +84,8 @@ class ScriptedConfig:
     frames_per_chunk: int = setting(1, 'camera frames per input chunk (more than 1: stacked mode)',
                                     minimum=1, maximum=30)
     chunk_seconds: float = setting(1.0, 'seconds of input per chunk', minimum=0.1, maximum=10.0)
+    model_time: float = setting(0.0, "seconds each chunk takes, as a model's processing would (0: none); "
+                                'set it to stand in for MiniCPM-o in latency benchmarks', minimum=0.0, maximum=5.0)
 
     def __post_init__(self) -> None:
         check_fields(self)
@@ -186,6 +189,8 @@ class ScriptedBackend:
             raise BackendError('scripted backend: call setup() before feed()')
         if not self._in_session:
             raise BackendError('scripted backend: call start_session() before feed()')
+        if self.config.model_time > 0:
+            time.sleep(self.config.model_time)  # the stand-in for a model's time on this chunk
         if chunk.new_stream and self._stream_start is not None:
             self._restart_stream()
         if self._stream_start is None:

@@ -2,7 +2,10 @@
 
 Starts omni_node (default backend unless --backend), sets one SetWatch goal per watch listed in the
 scenario's ground truth, replays the scenario bag with /clock (simulated time), prints every event
-with its simulated time and watch id, and ends with a table comparing alerts to the ground truth.
+with its simulated time and watch id, and ends with a table comparing alerts to the ground truth:
+the latency is when the alert reached this client (simulated time, so what a subscriber experiences:
+the unit's end, the backend's processing and DDS) minus when the condition began; the start of the unit
+the alert refers to (its stamp) is shown beside it.
 Exits 0 when every watch behaved as expected (alerted within its window, or stayed silent).
 
     python -m omni_ros.ros.demo [--scenario crossing] [--backend cpu] [--rate 1.0]
@@ -39,6 +42,7 @@ class WatchRun:
     goal_handle: Any = None  # rclpy's ClientGoalHandle once the goal is accepted
     watch_id: str = ''
     alerts: list[Event] = field(default_factory=list)
+    arrivals: list[float] = field(default_factory=list)  # simulated time each alert reached this client
     result_code: int | None = None
 
     def verdict(self, start: float) -> tuple[bool, str]:
@@ -49,7 +53,9 @@ class WatchRun:
         if first is None:
             return False, 'MISSED'
         ok = at <= first + 1.0 and first <= at + self.expected.window
-        return ok, f'alert at {first:.1f} s' + ('' if ok else ' (outside the expected window)')
+        latency = f'latency {self.arrivals[0] - start - at:+.2f} s' if self.arrivals else 'latency -'
+        return ok, (f'{latency} (unit start {first - at:+.2f} s)'
+                    + ('' if ok else ' (outside the expected window)'))
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -111,6 +117,7 @@ def _run(client: Node, scn: scenario.Scenario, args: argparse.Namespace, procs: 
         event = mapping.msg_to_event(msg.feedback.event)
         if run is not None:
             run.alerts.append(event)
+            run.arrivals.append(client.get_clock().now().nanoseconds * 1e-9)
         print(f'[demo] sim {event.stamp:.2f} (t={event.stamp - start:5.1f} s)  ALERT   watch {msg.feedback.watch_id} '
               f'({run.expected.id if run else "?"}): "{event.text}" '
               f'[{event.modality.value}, confidence {event.confidence:.2f}]', flush=True)

@@ -182,8 +182,7 @@ class OmniNode(spin.GuardedNode):
 
     # -- input --------------------------------------------------------------------------------------
     def _on_image(self, raw: bytes, compressed: bool) -> None:
-        config = self.session.config
-        if config is not None:
+        if (config := self.session.config) is not None:
             pixels = config.node.max_image_pixels
             self.session.frame(lambda: imaging.serialized_frame(raw, compressed, max_pixels=pixels))
 
@@ -198,8 +197,7 @@ class OmniNode(spin.GuardedNode):
         return self.get_clock().now().nanoseconds * 1e-9
 
     def _publish(self, topic: str, msg: Any) -> None:
-        publisher = self._publishers_.get(topic)
-        if publisher is not None:
+        if (publisher := self._publishers_.get(topic)) is not None:
             publisher.publish(msg)
 
     def event(self, event: Event, event_id: str, watch: WatchState | None) -> None:
@@ -225,8 +223,7 @@ class OmniNode(spin.GuardedNode):
 
     # -- state and diagnostics ----------------------------------------------------------------------
     def _publish_state(self) -> None:
-        state = self.session.state()
-        if state is not None:
+        if (state := self.session.state()) is not None:
             self._publish('state', mapping.state_to_msg(state, self.now()))
 
     def _publish_diagnostics(self) -> None:

@@ -35,7 +35,8 @@ class NodeConfig:
         "or 'audio_common' (audio_common_msgs/AudioDataStamped, e.g. audio_capture's audio_stamped, with its "
         "format from audio_common_msgs/AudioInfo on 'audio_info')", choices=('omni', 'audio_common'))
     use_microphone: bool = setting(True, 'subscribe to the audio topic; false runs on video only')
-    chunk_period: float = setting(1.0, 'length of one input unit in seconds (MiniCPM-o is built for 1.0)',
+    chunk_period: float = setting(1.0, 'length of one input unit in seconds (MiniCPM-o is built for 1.0); a '
+                                  "backend that decides on a shorter hop (the cpu backend's 'hop') asks for it",
                                   minimum=0.2, maximum=5.0)
     frames_per_chunk: int = setting(0, 'camera frames per unit; 0 lets the backend decide (1, or 3-5 for '
                                     'stacked high-refresh mode)', minimum=0, maximum=10)

@@ -90,6 +90,9 @@ class PipelineStats:
     backend_errors: int = 0
     last_backend_error: str = ''
     last_chunk_end: float | None = None
+    # Seconds from a backend output (feed() returning) to its events handed to the sink (published), for
+    # the recent outputs that had events: what the node adds to a backend's latency.
+    output_delays: collections.deque[float] = field(default_factory=lambda: collections.deque(maxlen=500))
 
 
 class Pipeline:
@@ -243,7 +246,7 @@ class Pipeline:
                     output = self.backend.feed(chunk)
                     elapsed = time.perf_counter() - started
                     self._account(chunk, elapsed)
-                    self._dispatch(output)
+                    self._dispatch(output, started + elapsed)
             except Exception as error:  # a backend bug must not kill the node: report and go on
                 self.stats.backend_errors += 1
                 self.stats.last_backend_error = f'{type(error).__name__}: {error}'
@@ -268,7 +271,8 @@ class Pipeline:
         s.chunks_processed += 1
         s.last_chunk_end = chunk.end
 
-    def _dispatch(self, output: BackendOutput) -> None:
+    def _dispatch(self, output: BackendOutput, produced: float) -> None:
+        """Route and hand on ``output`` (feed() returned at perf_counter ``produced``)."""
         self.stats.speaking = output.speaking
         for watch in output.watch_requests:
             try:
@@ -292,6 +296,8 @@ class Pipeline:
                     pending.answer = event
                     pending.answered.set()
             self._sink.event(event, None)
+        if output.events:  # published: what the node added to the backend's latency
+            self.stats.output_delays.append(time.perf_counter() - produced)
         for transcript in output.transcripts:
             self._sink.transcript(transcript)
         for speech in output.speech:

@@ -184,15 +184,17 @@ class OmniSession:
         for watch in standing:
             self.watches.add(watch)
         wanted = backend.stream_spec()
-        spec = StreamSpec(wanted.sample_rate, node.frames_per_chunk or wanted.frames_per_chunk, node.chunk_period)
+        seconds = wanted.hop_seconds or node.chunk_period  # a backend deciding on a shorter hop gets it
+        spec = StreamSpec(wanted.sample_rate, node.frames_per_chunk or wanted.frames_per_chunk, seconds)
         if hearing is not None and spec.sample_rate != SELF_HEARING_RATE:
             # Only our own backends exist and all listen at 16 kHz; say so rather than hear badly.
             self.host.log('warn', f"backend '{name}' listens at {spec.sample_rate} Hz; self-hearing works at "
                           f'{SELF_HEARING_RATE} Hz and is off: the robot cannot be interrupted')
             hearing = None
         self._hearing = hearing
+        per_unit = max(1, round(node.chunk_period / spec.chunk_seconds))  # a hop backend's chunks per unit
         self.pipeline = Pipeline(backend, spec, self.watches, self, max_latency=node.max_latency,
-                                 jump_threshold=node.jump_threshold, max_backlog=node.max_backlog,
+                                 jump_threshold=node.jump_threshold, max_backlog=node.max_backlog * per_unit,
                                  expect_audio=node.use_microphone, expect_video=node.use_camera,
                                  audio_filter=self._hear if hearing is not None else None,
                                  max_audio_block=node.max_audio_message_seconds)
@@ -463,6 +465,10 @@ class OmniSession:
                           audio_dropped_late_s=round(sync.audio_dropped_late_s, 3),
                           decode_errors=sync.decode_errors, backend_errors=stats.backend_errors,
                           last_stream_reset=sync.last_reset_reason)
+            delays = sorted(stats.output_delays)
+            if delays:  # backend output to publication, recent outputs with events
+                values.update(output_delay_p50_ms=round(1e3 * delays[len(delays) // 2], 2),
+                              output_delay_max_ms=round(1e3 * delays[-1], 2))
             if stats.real_time_factor > 1.0:
                 level, message = Level.WARN, 'backend slower than real time: units are dropped'
             if self.input_errors or sync.decode_errors:

@@ -14,6 +14,7 @@ of the second group ends, whatever the chunking.
 
 from __future__ import annotations
 
+from typing import Any
 from dataclasses import dataclass
 
 from omni_ros.backends.cpu.conditions import SoundEvent
@@ -59,7 +60,7 @@ class AlarmDetector:
 
     def reset(self) -> None:
         self._pulses: list[Pulse] = []
-        self._episodes: list[list] = []  # [kind, freq, last pulse end]
+        self._episodes: list[list[Any]] = []  # [kind, freq, last pulse end]
 
     def update(self, closed: list[Track], now: float) -> list[SoundEvent]:
         """Events decided by the tracks closed since the last call."""

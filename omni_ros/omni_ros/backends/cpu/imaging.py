@@ -10,7 +10,7 @@ from omni_ros.backends.cpu.deps import require_module
 from omni_ros.data import ImageArray
 
 
-def downscale(cv2, image: ImageArray, max_width: int) -> tuple[ImageArray, float]:
+def downscale(cv2: Any, image: ImageArray, max_width: int) -> tuple[ImageArray, float]:
     """``image`` no wider than ``max_width`` and the factor applied (detectors cost grows with pixels)."""
     h, w = image.shape[:2]
     if w <= max_width:
@@ -34,7 +34,7 @@ class ChangeGate:
     came in would otherwise stand until ``max_age``.
     """
 
-    def __init__(self, cv2, max_age: int = 5, pixel_delta: int = 15, changed_fraction: float = 0.001) -> None:
+    def __init__(self, cv2: Any, max_age: int = 5, pixel_delta: int = 15, changed_fraction: float = 0.001) -> None:
         self._cv2 = cv2
         self.max_age = max_age
         self.pixel_delta = pixel_delta
@@ -50,7 +50,8 @@ class ChangeGate:
 
     def _thumb(self, image: ImageArray) -> np.ndarray:
         gray = self._cv2.cvtColor(image, self._cv2.COLOR_RGB2GRAY)
-        return self._cv2.resize(gray, (160, 120), interpolation=self._cv2.INTER_AREA).astype(np.int16)
+        small: np.ndarray = self._cv2.resize(gray, (160, 120), interpolation=self._cv2.INTER_AREA)
+        return small.astype(np.int16)
 
     def should_run(self, image: ImageArray, min_age: int = 1) -> bool:
         """True when the detector should run on ``image`` (then call ``ran``); ``min_age`` rate-limits."""

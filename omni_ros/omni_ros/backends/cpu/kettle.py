@@ -4,8 +4,9 @@ A kettle's whistle is one tonal track (700 Hz - 5 kHz) that goes on for seconds.
 steam builds (10 dB or more within its first 0.8 s) or its pitch creeps and wavers (1.5 % or more), where
 a long electronic beep starts at full level on one exact pitch. Named once the track has lasted 1 s;
 the whistle then stays one event until it has been silent for 3 s. A track that trills (a phone) is
-not a whistle, nor one that decays and is struck again (notes of a melody lining up). Tracks that are swelling are claimed from the start, so the beep detector does not name
-the first half second of a whistle a beep.
+not a whistle, nor one that decays and is struck again (notes of a melody lining up). Tracks that are
+swelling are claimed from the start, so the beep detector does not name the first half second of a
+whistle a beep.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ so a dim or bright scene does not change the answer.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -66,7 +67,7 @@ class LightDetector(HsvDetector):
                     lamps.append(Lamp(color, lamp.x / scale, lamp.y / scale, lamp.radius / scale, lamp.confidence))
         return lamps
 
-    def _lamp(self, cv2, contour, color: str, v: np.ndarray, smooth: np.ndarray) -> Lamp | None:
+    def _lamp(self, cv2: Any, contour: Any, color: str, v: np.ndarray, smooth: np.ndarray) -> Lamp | None:
         area = cv2.contourArea(contour)
         (cx, cy), radius = cv2.minEnclosingCircle(contour)
         if radius < self.min_radius_px or area < 12:

@@ -29,8 +29,9 @@ def words_to_digits(text: str) -> str:
         word = tokens[i].lower()
         if word in TENS_VALUES:
             value = TENS_VALUES[word]
-            if i + 1 < len(tokens) and tokens[i + 1].lower() in UNIT_VALUES and 0 < UNIT_VALUES[tokens[i + 1].lower()] < 10:
-                value += UNIT_VALUES[tokens[i + 1].lower()]
+            following = tokens[i + 1].lower() if i + 1 < len(tokens) else ''
+            if following in UNIT_VALUES and 0 < UNIT_VALUES[following] < 10:
+                value += UNIT_VALUES[following]
                 i += 1
             out.append(str(value))
         elif word in UNIT_VALUES:

@@ -7,6 +7,7 @@ clutter produces confident-looking garbage.
 
 from __future__ import annotations
 
+from typing import Any
 import logging
 import re
 from dataclasses import dataclass
@@ -33,8 +34,8 @@ class SceneText:
         self.min_score = min_score
         self.width = width
         self.threads = threads
-        self._engine = None
-        self._cv2 = None
+        self._engine: Any = None
+        self._cv2: Any = None
 
     def setup(self) -> None:
         rapidocr = require_module('rapidocr', 'rapidocr')

@@ -6,6 +6,7 @@ box with a lit traffic-light lamp where a head and shoulders would be is not cou
 
 from __future__ import annotations
 
+from typing import Any
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,9 +43,9 @@ class PeopleDetector:
         self.face_width = face_width  # frontal faces need >= 24 px at this scale
         self.use_faces = faces
         self._lamps = LightDetector()
-        self._cv2 = None
-        self._hog = None
-        self._faces = None
+        self._cv2: Any = None
+        self._hog: Any = None
+        self._faces: Any = None
 
     def setup(self) -> None:
         cv2 = require_module('cv2', 'opencv-python-headless')

@@ -11,6 +11,7 @@ same ringing. Music ringtones have no trill and are not recognised.
 
 from __future__ import annotations
 
+from typing import Any
 import math
 
 import numpy as np
@@ -89,7 +90,7 @@ class RingDetector:
         self._spans = [s for s in self._spans if s[1] > now - 4.0]
         return events
 
-    def _coverage(self, latest: tuple) -> float:
+    def _coverage(self, latest: tuple[Any, ...]) -> float:
         """Seconds of the last _LOOKBACK covered by trills at the rate of the ``latest`` (a ringer trills
         at one rate; speech that happens to swing fast changes its rate from one window to the next)."""
         covered = 0.0

@@ -9,6 +9,7 @@ line; any box that does not decode to a digit drops its group, so random bright 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Iterable
 
 import numpy as np
 
@@ -61,9 +62,9 @@ class SevenSegmentReader(HsvDetector):
             if found:
                 readings = found
                 break
-        return [Reading(r.text, r.confidence, tuple(int(round(c / scale)) for c in r.box)) for r in readings]
+        return [Reading(r.text, r.confidence, _box(int(round(c / scale)) for c in r.box)) for r in readings]
 
-    def _read_mask(self, cv2, mask: np.ndarray, v: np.ndarray) -> list[Reading]:
+    def _read_mask(self, cv2: Any, mask: np.ndarray, v: np.ndarray) -> list[Reading]:
         if int(mask.sum()) < 20:
             return []
         # Work only around lit blobs big enough to be segments: the closings below cost per pixel.
@@ -79,7 +80,7 @@ class SevenSegmentReader(HsvDetector):
         readings = self._read_region(cv2, mask[y0:y1, x0:x1], v[y0:y1, x0:x1])
         return [Reading(r.text, r.confidence, (r.box[0] + x0, r.box[1] + y0, r.box[2], r.box[3])) for r in readings]
 
-    def _read_region(self, cv2, mask: np.ndarray, v: np.ndarray) -> list[Reading]:
+    def _read_region(self, cv2: Any, mask: np.ndarray, v: np.ndarray) -> list[Reading]:
         found: list[Reading] = []
         # The gap between a digit's upper and lower segments scales with the (unknown) digit size, so try
         # a few closing heights; the width stays a third of it so neighbouring digits do not merge.
@@ -130,7 +131,7 @@ class SevenSegmentReader(HsvDetector):
             frac = float(zone.mean()) if zone.size else 0.0
             lit.append(1 if frac >= 0.3 else 0)
             margins.append(abs(frac - 0.3))
-        digit = _PATTERNS.get(tuple(lit))
+        digit = _PATTERNS.get(tuple(lit))  # type: ignore[arg-type]  # seven segments
         if digit is None:
             return None, 0.0
         # Zones far from the on/off threshold mean a clean read.
@@ -148,10 +149,10 @@ def _on_dark_panel(mask: np.ndarray, v: np.ndarray, x: int, y: int, w: int, h: i
     return float(cell_v[~cell_mask].mean()) < 0.45 * float(cell_v[cell_mask].mean())
 
 
-def _group(boxes: list[tuple]) -> list[Reading]:
+def _group(boxes: list[tuple[Any, ...]]) -> list[Reading]:
     """Digits of one display: similar height, overlapping rows, close together left to right."""
     boxes = sorted(boxes, key=lambda b: b[0])
-    groups: list[list[tuple]] = []
+    groups: list[list[tuple[Any, ...]]] = []
     for box in boxes:
         x, y, w, h = box[:4]
         for group in groups:
@@ -178,3 +179,8 @@ def _group(boxes: list[tuple]) -> list[Reading]:
 
 def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
     return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
+
+
+def _box(values: Iterable[int]) -> tuple[int, int, int, int]:
+    x, y, w, h = values
+    return x, y, w, h

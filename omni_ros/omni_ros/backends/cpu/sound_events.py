@@ -19,6 +19,7 @@ pulses are not claimed: an alarm beeps, and is named an alarm only seconds later
 
 from __future__ import annotations
 
+from typing import Any
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -34,7 +35,11 @@ SR = 16000
 _N, _HOP = 512, 256  # tone analysis: 32 ms windows, 16 ms hop, 31 Hz bins
 _KN, _KHOP = 256, 128  # click analysis: 16 ms windows, 8 ms hop
 _HISTORY = 3.0  # seconds analysed each chunk
-_BELL_WAIT = 1.0  # seconds after a bell tone's onset before deciding ding vs doorbell
+_BELL_WAIT = 0.75  # seconds after a lone bell tone's onset before it is a ding (no "dong" came)
+_DONG_WAIT = 1.0  # seconds after a doorbell's second note before it is named (no third note: not music)
+_OPEN_BEEP = 0.6  # seconds a flat tone still sounding must last to be named a beep before it ends (sooner:
+# long electronic tones and the start of other sounds are taken for beeps)
+_KNOCK_SETTLE = 0.2  # seconds of quiet after two knocks before they are named (three are at once)
 _MAX_AGE = 2.6  # an event first named later than this after its onset is dropped, not reported late
 _SAME_BEEPING = 6.0  # seconds: a beep at the same pitch this soon after the last is the same beeping
 
@@ -101,7 +106,7 @@ class SoundEventDetector:
         self._audio = np.zeros(0, np.float32)
         self._speech = np.zeros(0, bool)
         self._t0 = 0.0
-        self._reported: list[list] = []  # [kind, onset, end, frequency]
+        self._reported: list[list[Any]] = []  # [kind, onset, end, frequency]
         self._knock_until = -1e9
         self._claims: list[Claim] = []
         for part in (self._tonal, self._alarms, self._rings, self._kettle):
@@ -199,7 +204,7 @@ class SoundEventDetector:
             middle = levels[1:-1] if len(levels) > 4 else levels
             tones.append(_Tone(
                 onset=self._t0 + track.start * dt, end=self._t0 + (track.last + 1) * dt + _N / SR,
-                freq=(np.mean(track.bins) + lo) * SR / _N, level=float(levels.max()), slope=slope,
+                freq=float((np.mean(track.bins) + lo) * SR / _N), level=float(levels.max()), slope=slope,
                 attack=peak * dt, spread=float(np.std(middle)),
                 jump=float(band_energy[track.start:track.start + 2].max()
                            - band_energy[max(0, track.start - 4):max(1, track.start - 1)].min()),
@@ -207,7 +212,7 @@ class SoundEventDetector:
         return _merge_partials(tones)
 
     def _tone_events(self, end: float) -> list[SoundEvent]:
-        events = []
+        events: list[SoundEvent] = []
         tones = sorted((t for t in self._tones() if not self._claimed(t)), key=lambda tone: tone.onset)
         bells = [t for t in tones if t.bell_like]
 
@@ -227,8 +232,8 @@ class SoundEventDetector:
                     continue
                 used.update((i, j))
                 # Decide once a second has passed after the "dong", so a third note (music) can show up.
-                if end - second.onset >= _BELL_WAIT and \
-                        strikes_near(first.onset - 1.2, second.onset + _BELL_WAIT) == 2:
+                if end - second.onset >= _DONG_WAIT and \
+                        strikes_near(first.onset - 1.2, second.onset + _DONG_WAIT) == 2:
                     self._report(events, 'doorbell', first.onset,
                                  _tone_conf(min(first.level, second.level)), first.freq, end=second.end)
                 break
@@ -243,7 +248,7 @@ class SoundEventDetector:
                 continue
             if any(_rings_within(tone, bell) for bell in bells):
                 continue  # a partial of a ringing bell, picked up again after fading into the noise
-            if tone.open and tone.duration < 0.6:
+            if tone.open and tone.duration < _OPEN_BEEP:
                 continue  # may still turn into a long tone or a bell; decide next chunk
             self._report(events, 'beep', tone.onset, _tone_conf(tone.level), tone.freq, end=tone.end)
         return events
@@ -276,14 +281,14 @@ class SoundEventDetector:
                 t += 8  # refractory: one click is one event
                 continue
             t += 1
-        events = []
+        events: list[SoundEvent] = []
         cluster: list[float] = []
         for c in clicks + [float('inf')]:
             if cluster and 0.08 <= c - cluster[-1] <= 0.7:
                 cluster.append(c)
                 continue
             if len(cluster) >= 2:
-                settled = end - cluster[-1] >= 0.4 or len(cluster) >= 3
+                settled = end - cluster[-1] >= _KNOCK_SETTLE or len(cluster) >= 3
                 if cluster[0] <= self._knock_until:
                     self._knock_until = max(self._knock_until, cluster[-1] + 1.0)  # the same knocking
                 elif settled:
@@ -293,17 +298,22 @@ class SoundEventDetector:
         return events
 
     # -- bookkeeping ---------------------------------------------------------------------------------
-    def _already_reported(self, kind: str, onset: float) -> bool:
+    def _already_reported(self, kind: str, onset: float, end: float) -> bool:
         """One sound is one event: a tone starting inside a reported tone's span (a re-detection, a
-        track broken by noise, a doorbell's second note) is not new, whatever it would be named now."""
+        track broken by noise, a doorbell's second note) is not new, whatever it would be named now.
+        A sound named while it still rings (a ding) is seen again as it goes on: its span grows with it,
+        so its fading tail is not a new sound either."""
         tonal = kind != 'knock'
-        return any((k != 'knock') == tonal and start - 0.1 <= onset <= stop + 0.1
-                   for k, start, stop, _ in self._reported)
+        for previous in self._reported:
+            if (previous[0] != 'knock') == tonal and previous[1] - 0.1 <= onset <= previous[2] + 0.1:
+                previous[2] = max(previous[2], end)
+                return True
+        return False
 
     def _report(self, events: list[SoundEvent], kind: str, onset: float, confidence: float,
                 freq: float = 0.0, end: float | None = None) -> None:
         end = end if end is not None else onset
-        if self._already_reported(kind, onset) or onset < self._t0 + len(self._audio) / SR - _MAX_AGE:
+        if self._already_reported(kind, onset, end) or onset < self._t0 + len(self._audio) / SR - _MAX_AGE:
             return  # a repeat, or too old to alert on now
         if kind == 'beep':
             for previous in self._reported:

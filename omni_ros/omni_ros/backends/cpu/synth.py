@@ -78,7 +78,7 @@ def knock(count: int = 3, gap: float = 0.22, seed: int | Sequence[int] = 0, rate
         parts.append((thump + click).astype(np.float32) * rng.uniform(0.8, 1.0))
         if i < count - 1:
             parts.append(np.zeros(max(int(gap * rate) - len(t), 0), np.float32))
-    return np.concatenate(parts) / 1.5
+    return (np.concatenate(parts) / 1.5).astype(np.float32)
 
 
 # Standard temporal patterns (ISO 8201 / NFPA 72 T3; UL 2034 / NFPA 720 T4): (on, off) seconds per pulse.
@@ -108,7 +108,7 @@ def alarm(pattern: str = 'T3', freq: float = 3200.0, cycles: int = 2, tempo: flo
             if not (cycle == cycles - 1 and i == len(steps) - 1):
                 parts.append(np.zeros(int(round(off * tempo * rate))))
     out = np.concatenate(parts)
-    return (out / np.max(np.abs(out))).astype(np.float32)
+    return np.asarray(out / np.max(np.abs(out)), np.float32)
 
 
 def phone_ring(cadence: str = 'us', style: str = 'warble', freq: float = 1000.0, trill: float = 20.0,
@@ -140,7 +140,7 @@ def phone_ring(cadence: str = 'us', style: str = 'warble', freq: float = 1000.0,
         if i + 1 < len(bursts):
             parts.append(np.zeros(int(round(offs[i] * rate))))
     out = np.concatenate(parts)
-    return (out / np.max(np.abs(out))).astype(np.float32)
+    return np.asarray(out / np.max(np.abs(out)), np.float32)
 
 
 def kettle(freq: float = 1800.0, seconds: float = 4.0, seed: int | Sequence[int] = 0, two_tone: bool = False,
@@ -173,7 +173,7 @@ def kettle(freq: float = 1800.0, seconds: float = 4.0, seed: int | Sequence[int]
     breath = np.fft.irfft(spectrum, n)
     out = out + 0.15 * breath / (np.std(breath) + 1e-12)
     out *= swell
-    return (out / np.max(np.abs(out))).astype(np.float32)
+    return np.asarray(out / np.max(np.abs(out)), np.float32)
 
 
 def noise(seconds: float, level: float = 0.01, color: str = 'white', seed: int = 0) -> FloatArray:
@@ -184,7 +184,7 @@ def noise(seconds: float, level: float = 0.01, color: str = 'white', seed: int =
         spectrum /= np.sqrt(np.maximum(np.arange(len(spectrum)), 1))
         x = np.fft.irfft(spectrum, len(x))
     x = x / (np.sqrt(np.mean(x ** 2)) + 1e-12) * level
-    return x.astype(np.float32)
+    return np.asarray(x, np.float32)
 
 
 def mix(background: FloatArray, event: FloatArray, at: float, snr_db: float | None = None) -> FloatArray:
@@ -201,7 +201,7 @@ def mix(background: FloatArray, event: FloatArray, at: float, snr_db: float | No
 
 
 # -- images --------------------------------------------------------------------------------------------
-def _font(size: int) -> ImageFont.ImageFont:
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     for path in ('/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf',
                  '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf'):
         if Path(path).exists():
@@ -222,7 +222,7 @@ def finish(img: Image.Image, brightness: float = 1.0, seed: int = 0) -> ImageArr
     """Apply scene lighting (emissive things are drawn after, see ``glow``) and noise."""
     arr = np.asarray(img).astype(np.float32) * brightness
     arr += np.random.default_rng(seed).normal(0, 2, arr.shape)
-    return np.clip(arr, 0, 255).astype(np.uint8)
+    return np.asarray(np.clip(arr, 0, 255), np.uint8)
 
 
 def traffic_light(img: Image.Image, lit: str | None, x: int = 480, y: int = 60, size: float = 1.0) -> None:

@@ -104,7 +104,8 @@ class ToneStream:
         """dB above the current floor of frames ``first``..``last`` (frame numbers, inclusive, kept)."""
         assert self.floor is not None
         base = self.frames - len(self.power)
-        return self.power[first - base:last - base + 1] - self.floor
+        rows: np.ndarray = self.power[first - base:last - base + 1] - self.floor
+        return rows
 
     def push(self, audio: FloatArray, speech_mask: np.ndarray, start: float) -> list[Track]:
         # Contiguity is the caller's business (SoundEventDetector resets the stream on a gap).

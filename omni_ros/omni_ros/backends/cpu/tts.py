@@ -20,7 +20,7 @@ class FliteTts:
         self.sample_rate = sample_rate
         self.timeout = timeout
         self._flite: str | None = None
-        self._tmp: tempfile.TemporaryDirectory | None = None
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
 
     def setup(self) -> None:
         self._flite = require_program('flite', 'flite')

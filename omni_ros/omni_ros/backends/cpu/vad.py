@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,7 +37,7 @@ class SileroVad:
 
     def __init__(self, threshold: float = 0.5) -> None:
         self.threshold = threshold
-        self._session = None
+        self._session: Any = None
         self._state = np.zeros((2, 1, 128), np.float32)
         self._context = np.zeros(_CONTEXT, np.float32)
         self._carry = np.zeros(0, np.float32)
