@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
@@ -30,25 +29,12 @@ os.environ.setdefault('OMNI_ROS_CACHE', tempfile.mkdtemp(prefix='omni_ros_cache_
 
 @pytest.fixture
 def ros_client() -> Iterator['rclpy.node.Node']:
-    """A plain rclpy node in this process, spun by a background executor thread."""
-    import rclpy
-    from rclpy.executors import SingleThreadedExecutor
+    """A plain rclpy node in this process, spun by a background executor thread (a SingleThreadedExecutor:
+    test callbacks only record; rclpy's MultiThreadedExecutor would busy-poll and steal a core)."""
+    from omni_ros.ros.spin import initialized, spun_node
 
-    from omni_ros.ros.spin import initialized
-
-    with initialized():
-        node = rclpy.create_node('omni_test_client')
-        # Test callbacks only record; rclpy's MultiThreadedExecutor would busy-poll and steal a core.
-        executor = SingleThreadedExecutor()
-        executor.add_node(node)
-        thread = threading.Thread(target=executor.spin, daemon=True)
-        thread.start()
-        try:
-            yield node
-        finally:
-            executor.shutdown()
-            thread.join(timeout=5)
-            node.destroy_node()
+    with initialized(), spun_node('omni_test_client') as node:
+        yield node
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from typing import Any, Callable, Iterator, TypeVar
 
 import rclpy
+import rclpy.node
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.impl.rcutils_logger import RcutilsLogger
 from rclpy.lifecycle import LifecycleNode, TransitionCallbackReturn
@@ -96,6 +97,23 @@ def initialized(args: list[str] | None = None, *, ros_signal_handlers: bool = Tr
         yield
     finally:
         rclpy.try_shutdown()
+
+
+@contextmanager
+def spun_node(name: str) -> Iterator[rclpy.node.Node]:
+    """A plain node (a client, a probe) in a process that has initialised rclpy, spun by its own
+    SingleThreadedExecutor on a background thread for the block, then stopped and destroyed."""
+    node = rclpy.create_node(name)
+    executor = SingleThreadedExecutor()
+    executor.add_node(node)
+    thread = threading.Thread(target=executor.spin, name=f'{name}-spin', daemon=True)
+    thread.start()
+    try:
+        yield node
+    finally:
+        executor.shutdown()
+        thread.join(timeout=5)
+        node.destroy_node()
 
 
 def autostart(node: LifecycleNode) -> None:

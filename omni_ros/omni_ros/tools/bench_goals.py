@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import tempfile
-import threading
 import time
 from typing import Any, Callable
 
@@ -86,13 +85,11 @@ def _set_limit(node: Any, limit: int) -> None:
 
 
 def measure(goals: int, limit: int, timeout: float = 60.0) -> dict[str, Any]:
-    import rclpy
     from diagnostic_msgs.msg import DiagnosticArray
     from rclpy.action import ActionClient
-    from rclpy.executors import SingleThreadedExecutor
 
     from omni_ros.ros.action_qos import client_qos
-    from omni_ros.ros.spin import initialized
+    from omni_ros.ros.spin import initialized, spun_node
     from omni_ros_interfaces.action import SetWatch
 
     env = processes.isolated_ros_env()
@@ -102,12 +99,7 @@ def measure(goals: int, limit: int, timeout: float = 60.0) -> dict[str, Any]:
                                          remaps={'audio': '/unused/audio'})
     figures: dict[str, Any] = {}
     try:
-        with initialized():
-            node = rclpy.create_node('bench_goals')
-            executor = SingleThreadedExecutor()
-            executor.add_node(node)
-            spinner = threading.Thread(target=executor.spin, daemon=True)
-            spinner.start()
+        with initialized(), spun_node('bench_goals') as node:
             shed: list[int] = []
             node.create_subscription(DiagnosticArray, '/diagnostics', lambda m: shed.extend(
                 int(kv.value) for s in m.status for kv in s.values if kv.key == 'goals_shed'), 10)
@@ -146,9 +138,6 @@ def measure(goals: int, limit: int, timeout: float = 60.0) -> dict[str, Any]:
             figures['default_qos_client'] = {'sent': goals, 'answered': default['answered'],
                                              'accepted': default['accepted']}
             _cancel_all(node)
-            executor.shutdown()
-            spinner.join(timeout=5)
-            node.destroy_node()
     finally:
         node_proc.stop()
     return figures
