@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 
 import numpy as np
 import pytest
 
 from omni_ros.backends import create_backend
 from omni_ros.backends.cpu import CpuBackend, synth
+from omni_ros.backends.cpu.asr import CommandRecognizer, FreeFormRecognizer
 from omni_ros.backends.cpu.deps import require_module
 from omni_ros.backends.cpu.options import CpuConfig
 from omni_ros.errors import BackendError, BackendSetupError, WatchRejectedError
@@ -162,21 +164,71 @@ def test_spoken_watch_is_proposed_confirmed_and_followed(fresh: CpuBackend) -> N
 
 
 def test_spoken_watch_adopted_by_the_node(fresh: CpuBackend) -> None:
-    audio = synth.mix(synth.noise(3, 0.003), synth.speech('alert me when the oven beeps', 'kal'), 0.2, 25)
-    outputs = feed_all(fresh, synth.chunks(audio, [None] * 3))
+    # The transcript comes on the hop after the one that ends the utterance (recognition runs beside the hops).
+    audio = synth.mix(synth.noise(4, 0.003), synth.speech('alert me when the oven beeps', 'kal'), 0.2, 25)
+    outputs = feed_all(fresh, synth.chunks(audio, [None] * 4))
     watch = [w for out in outputs for w in out.watch_requests][0]
     fresh.set_watches([watch])  # the node adopts it; from now on its life cycle is the node's
     beeps = synth.mix(synth.noise(4, 0.003), synth.beep(), 0.5, 20)
-    later = feed_all(fresh, [Chunk(c.index + 3, c.start + 3, 1.0, 16000, c.audio, ()) for c in
+    later = feed_all(fresh, [Chunk(c.index + 4, c.start + 4, 1.0, 16000, c.audio, ()) for c in
                              synth.chunks(beeps, [None] * 4)])
     assert [w for _, w in alerts(later)] == [watch.watch_id]
     fresh.set_watches([])  # the node removed it
     assert fresh._trackers == {}
 
 
+def hops(audio: np.ndarray, hop: float = 0.25) -> list[Chunk]:
+    """``audio`` in chunks of the backend's hop (no camera)."""
+    n = int(16000 * hop)
+    return [Chunk(index=i, start=i * hop, duration=hop, sample_rate=16000, audio=audio[i * n:(i + 1) * n],
+                  frames=(), new_stream=i == 0) for i in range(len(audio) // n)]
+
+
+def test_a_sound_is_decided_while_an_utterance_is_still_being_recognised(
+        fresh: CpuBackend, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Recognition runs beside the hops: with the recognizers held mid-utterance, the beep after the
+    question is alerted on the same hop as without the question, and the question's transcript still comes."""
+    started, release, finished = threading.Event(), threading.Event(), threading.Event()
+
+    def held(real):
+        def recognize(self, audio):
+            started.set()
+            release.wait(30)  # in the hop thread (no worker) this would hold every hop for 30 s
+            try:
+                return real(self, audio)
+            finally:
+                finished.set()
+        return recognize
+
+    noise = synth.noise(8, 0.003)
+    beep = synth.beep(2000.0, 0.25, 1)
+    fresh.set_watches([Watch('beep', 'alert me when the oven beeps')])
+    alone = alerts(feed_all(fresh, hops(synth.mix(noise, beep, 3.2, 20))))
+    assert [w for _, w in alone] == ['beep']
+
+    monkeypatch.setattr(CommandRecognizer, 'recognize', held(CommandRecognizer.recognize))
+    monkeypatch.setattr(FreeFormRecognizer, 'recognize', held(FreeFormRecognizer.recognize))
+    audio = synth.mix(synth.mix(noise, synth.speech('what did you hear', 'slt'), 0.3, 25), beep, 3.2, 20)
+    fresh.start_session()
+    outputs = []
+    in_progress_at_alert = None
+    for chunk in hops(audio):
+        out = fresh.feed(chunk)
+        outputs.append(out)
+        if any(e.kind is EventKind.ALERT for e in out.events):
+            in_progress_at_alert = started.is_set() and not finished.is_set()
+            release.set()
+    assert alerts(outputs) == alone  # the same hop, in stream time
+    assert in_progress_at_alert, 'the beep was decided only after the recognition ended'
+    user = [(i, t.text) for i, out in enumerate(outputs) for t in out.transcripts if t.speaker is Speaker.USER]
+    assert [t.lower().strip('?.') for _, t in user] == ['what did you hear'] and user[0][0] > alone[0][0]
+    answers = [e.text for out in outputs for e in out.events if e.kind is EventKind.ANSWER]
+    assert answers and 'beep' in answers[0]  # the question, recognised late, is still answered
+
+
 def test_unrecognised_spoken_request_is_answered_not_watched(fresh: CpuBackend) -> None:
-    audio = synth.mix(synth.noise(5, 0.003), synth.speech('tell me when the stock market crashes', 'slt'), 0.2, 25)
-    outputs = feed_all(fresh, synth.chunks(audio, [None] * 5))
+    audio = synth.mix(synth.noise(6, 0.003), synth.speech('tell me when the stock market crashes', 'slt'), 0.2, 25)
+    outputs = feed_all(fresh, synth.chunks(audio, [None] * 6))  # its transcript: a hop after its end
     assert [w for out in outputs for w in out.watch_requests] == []
     said = [t.text for out in outputs for t in out.transcripts if t.speaker is Speaker.ASSISTANT]
     assert any(s.startswith('Sorry, I cannot follow that') and 'I can watch for traffic lights' in s for s in said)

