@@ -11,7 +11,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from omni_ros.backends.cpu.conditions import ConditionKind, _contains_words
+from omni_ros.backends.cpu.conditions import ConditionKind, contains_words
 from omni_ros.backends.cpu.instructions import parse_instruction
 from omni_ros.backends.cpu.options import CpuConfig
 from omni_ros.scenario.model import Scenario, within
@@ -131,7 +131,7 @@ def _shown(scn: Scenario, kind: ConditionKind, value: str, t: float) -> bool:
         return any(d.value_at(t).strip() == value for d in scene.displays)
     if kind is ConditionKind.TEXT_SHOWN:
         # Matched as the backend matches a sign's line: the words, whole and in order.
-        return any(sign.visible_at(t) and any(_contains_words(line, value) for line in sign.text.split('\n'))
+        return any(sign.visible_at(t) and any(contains_words(line, value) for line in sign.text.split('\n'))
                    for sign in scene.signs)
     if kind in (ConditionKind.PERSON_PRESENT, ConditionKind.NOBODY_PRESENT):
         present = scene.lighting_at(t) > 0.05 and any(p.visible_at(t) for p in scene.people)

@@ -81,12 +81,8 @@ def imports_of_private_names(path: Path, package: str) -> list[str]:
     return found
 
 
-# TEMPORARY: the CPU backend is rewritten in issue 13; its test reads a private helper of the backend.
-ALLOWED = {'test_cpu_suite.py: omni_ros.backends.cpu.conditions._contains_words'}
-
-
 @pytest.mark.parametrize('package', sorted(PACKAGES))
 def test_no_module_imports_a_private_name_from_another(package: str) -> None:
     files = sorted(PACKAGES[package].rglob('*.py')) + sorted((PACKAGES[package].parent / 'test').rglob('*.py'))
     found = [f for path in files for f in imports_of_private_names(path, package)]
-    assert set(found) - ALLOWED == set()
+    assert found == []

@@ -182,7 +182,7 @@ class Condition:
         if kind is ConditionKind.TEXT_SHOWN:
             if p.texts is None:
                 return Observation(None)
-            conf = max((c for t, c in p.texts if _contains_words(t, self.value)), default=0.0)
+            conf = max((c for t, c in p.texts if contains_words(t, self.value)), default=0.0)
             return Observation(conf > 0.0, conf)
         if kind in (ConditionKind.PERSON_PRESENT, ConditionKind.NOBODY_PRESENT):
             if p.people is None:
@@ -232,7 +232,7 @@ def _people(n: int) -> str:
     return f'{n} people' if n != 1 else '1 person'
 
 
-def _contains_words(line: str, wanted: str) -> bool:
+def contains_words(line: str, wanted: str) -> bool:
     """Whole-word match, so "EXIT" matches "EMERGENCY EXIT" but not "EXITS" or "NEXIT"."""
     words = line.split()
     want = wanted.split()
