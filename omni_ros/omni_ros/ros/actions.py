@@ -261,7 +261,7 @@ class GoalServers:
             self.counts['goals_shed'] += 1
             self._log.warning(f'{what} rejected: {limit} goals are open (max_goals); '
                               f'{self.counts["goals_shed"]} rejected so far for this reason',
-                              throttle_duration_sec=config.node.error_log_period if config else 5.0,
+                              throttle_duration_sec=self._session.error_log_period,
                               throttle_time_source_type=self._steady)
             return GoalResponse.REJECT
         self.counts['goals_accepted'] += 1

@@ -254,15 +254,20 @@ class OmniSession:
     def input_error(self, what: str, error: Exception) -> None:
         self.input_errors += 1
         self.last_input_error = f'{what}: {error}'
-        period = self.config.node.error_log_period if self.config else 5.0
+        period = self.error_log_period
         self._log('error', f'{what} dropped: {error}', throttle=period, kind='input')
+
+    @property
+    def error_log_period(self) -> float:
+        """Seconds between log lines of one kind of error (the node's setting, or its default)."""
+        return self.config.node.error_log_period if self.config else NodeConfig.error_log_period
 
     def output_error(self, what: str, error: Exception) -> None:
         """Publishing an output (or another timer or callback of the node) failed: counted on /diagnostics
         and logged rate-limited, and the node goes on (an exception must never end its executor)."""
         self.output_errors += 1
         self.last_output_error = f'{what}: {type(error).__name__}: {error}'
-        period = self.config.node.error_log_period if self.config else 5.0
+        period = self.error_log_period
         self._log('error', f'{what} failed: {type(error).__name__}: {error}', throttle=period, kind='output')
 
     def _output(self, what: str, send: Callable[..., None], *args: Any) -> None:
@@ -331,7 +336,7 @@ class OmniSession:
         self._log('error', f"backend '{name}' failed on a unit: {error}", throttle=5.0, kind='backend')
 
     def frame_failed(self, error: Exception) -> None:
-        period = self.config.node.error_log_period if self.config else 5.0
+        period = self.error_log_period
         self._log('error', f'camera frame dropped: {error}', throttle=period, kind='decode')
 
     def release_speech(self) -> None:
@@ -433,7 +438,7 @@ class OmniSession:
         if sync.audio_dropped_late_s > self._late_audio_logged + 0.05:
             lost = sync.audio_dropped_late_s - self._late_audio_logged
             self._late_audio_logged = sync.audio_dropped_late_s
-            period = config.node.error_log_period
+            period = self.error_log_period
             self._log('warn', f'{lost:.2f} s of audio arrived after its units were cut and was left out '
                       '(units wait as long as the longest recent audio message: a message longer than the '
                       'ones before it, or audio stamped late); keep message lengths steady, or raise '
