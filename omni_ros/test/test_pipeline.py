@@ -199,6 +199,26 @@ def test_interrupt_reaches_the_backend_without_waiting_for_a_chunk() -> None:
     pipeline.stop()
 
 
+def test_a_unit_goes_to_the_backend_with_its_last_message_not_at_the_next_poll() -> None:
+    """Issue 14: units were cut only by the node's 50 ms poll timer, which added up to 50 ms to every
+    alert of a per-unit backend. The message that completes a unit (its last audio block, and with a
+    camera a frame at or after its end) now hands it on; poll only cuts units whose data stop coming."""
+    sink = Sink()
+    backend = FakeBackend()
+    pipeline = Pipeline(backend, SPEC, WatchTable(), sink, max_latency=0.2, jump_threshold=3.0, max_backlog=3,
+                        expect_audio=True, expect_video=True)
+    pipeline.start()
+    for i in range(10):  # exactly one unit of audio, no poll
+        pipeline.add_audio(AudioBlock(100.0 + i * 0.1, np.zeros(1600, np.float32), 16000))
+    pipeline.add_frame(LazyFrame(100.5, lambda: np.zeros((4, 4, 3), np.uint8)))
+    time.sleep(0.2)
+    assert ('feed', 0) not in backend.calls  # a frame stamped before the end may still be on its way
+    pipeline.add_frame(LazyFrame(101.0, lambda: np.zeros((4, 4, 3), np.uint8)))
+    wait_until(lambda: ('feed', 0) in backend.calls, timeout=2.0)
+    pipeline.stop()
+    assert [c for c in backend.calls if c[0] == 'feed'] == [('feed', 0)]
+
+
 def test_frames_are_decoded_only_when_used() -> None:
     decoded: list[float] = []
     sink = Sink()

@@ -1,7 +1,8 @@
 """Input to outputs, without ROS: resample audio, cut chunks, run the backend on a worker thread.
 
-The node's subscription callbacks call ``add_audio`` / ``add_frame`` (cheap: no image decoding), a
-timer calls ``poll`` with the node clock, and a single worker thread decodes the frames of each unit
+The node's subscription callbacks call ``add_audio`` / ``add_frame`` (cheap: no image decoding), which hand
+on a unit as soon as its data are complete; a timer calls ``poll`` with the node clock for the units whose
+data stop coming (cut once late by ``max_latency``), and a single worker thread decodes the frames of each unit
 and feeds the backend, so no ROS callback ever waits for the model or for a large image. The backlog
 between the two is bounded: when the backend falls behind, the oldest waiting chunk is dropped (undecoded)
 and counted.
@@ -154,14 +155,22 @@ class Pipeline:
     def add_audio(self, block: AudioBlock) -> None:
         with self._input_lock:
             self._input.add_audio(block)
+            self._cut(None)
 
     def add_frame(self, frame: LazyFrame) -> None:
         with self._input_lock:
             self._input.sync.add_frame(frame)
+            self._cut(None)
 
     def poll(self, now: float | None) -> None:
         with self._input_lock:
-            chunks = self._input.sync.poll(now)
+            self._cut(now)
+
+    def _cut(self, now: float | None) -> None:
+        """Hand the worker every unit the input so far completes (or the clock ``now`` makes late). Called
+        under the input lock on each message, so a unit goes to the backend the moment its last audio
+        block or frame arrives, not at the next poll; the lock keeps the units in order."""
+        chunks = self._input.sync.poll(now)
         if chunks:
             self._enqueue(chunks)
 
