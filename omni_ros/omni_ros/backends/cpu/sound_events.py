@@ -43,10 +43,15 @@ _BELL_WAIT = 0.75
 # Seconds after a doorbell's second note before it is named: the note must ring ~0.2 s to be told a bell
 # (attack, decay), and a third note that soon (a tune) is still seen.
 _DONG_WAIT = 0.25
-# Seconds a flat tone still sounding must last to be named a beep before it ends: the suite's beeps last
-# 0.1-0.5 s and end before this, its long ones (1.6-2.4 s) are named at it; phones and kettles, the long
-# electronic tones, are claimed by their own detectors first.
-_OPEN_BEEP = 0.35
+# Seconds a flat tone still sounding must last to be named a beep before it ends: an electronic tone that
+# switched on out of the noise floor (rose _SWITCHED_ON dB or more in its own bins) at _OPEN_BEEP; one that
+# was already sounding there (a kettle's whistle picked up again mid-swell, its track broken by a pitch
+# glide) at _OPEN_TONE, by when the kettle and phone detectors have claimed theirs. The suite's beeps last
+# 0.1-0.5 s, its long ones 1.6-2.4 s; those still sounding when named rose 28 dB or more (with 0.2 s for
+# every tone, one kettle of the suite was called a beep).
+_OPEN_BEEP = 0.2
+_OPEN_TONE = 0.35
+_SWITCHED_ON = 12.0
 _MAX_AGE = 2.6  # an event first named later than this after its onset is dropped, not reported late
 _SAME_BEEPING = 6.0  # seconds: a beep at the same pitch this soon after the last is the same beeping
 
@@ -73,6 +78,7 @@ class _Tone:
     attack: float  # seconds from onset to peak
     spread: float  # dB standard deviation of the level over the tone's middle
     jump: float  # dB rise of the whole band's energy at the onset (a strike, not a partial emerging)
+    rise: float  # dB from the loudest of its own bins (+-3) just before the onset to its peak (switched on)
     open: bool  # still sounding at the end of the analysed audio
 
     @property
@@ -204,8 +210,9 @@ class SoundEventDetector:
                 continue
             levels = np.asarray(track.levels)
             peak = int(np.argmax(levels))
-            # Decay from the peak, leaving out the last frames (a beep's cut-off smeared by the window).
-            tail = levels[peak:-2] if track.last < n_frames - 2 else levels[peak:]
+            # Decay from the peak, leaving out the last frames (a beep's cut-off smeared by the window); a
+            # tone still open may have just been cut off, too: its last frames falling steeply are left out.
+            tail = levels[peak:-2] if track.last < n_frames - 2 else _before_cutoff(levels[peak:])
             slope = float(np.polyfit(np.arange(len(tail)) * dt, tail, 1)[0]) if len(tail) >= 6 else 0.0
             # Onset and release frames are smeared by the window: judge steadiness on the middle.
             middle = levels[1:-1] if len(levels) > 4 else levels
@@ -215,6 +222,7 @@ class SoundEventDetector:
                 attack=peak * dt, spread=float(np.std(middle)),
                 jump=float(band_energy[track.start:track.start + 2].max()
                            - band_energy[max(0, track.start - 4):max(1, track.start - 1)].min()),
+                rise=_rise(above, track, levels.max()),
                 open=track.last >= n_frames - 2))
         return _merge_partials(tones)
 
@@ -256,8 +264,8 @@ class SoundEventDetector:
                 continue
             if any(_rings_within(tone, bell) for bell in bells):
                 continue  # a partial of a ringing bell, picked up again after fading into the noise
-            if tone.open and tone.duration < _OPEN_BEEP:
-                continue  # may still turn into a long tone or a bell; decide next chunk
+            if tone.open and tone.duration < (_OPEN_BEEP if tone.rise >= _SWITCHED_ON else _OPEN_TONE):
+                continue  # may still turn into a long tone or a bell; decide next hop
             self._report(events, 'beep', tone.onset, _tone_conf(tone.level), tone.freq, end=tone.end)
         return events
 
@@ -337,6 +345,24 @@ class SoundEventDetector:
 def _rings_within(tone: _Tone, bell: _Tone) -> bool:
     """``tone`` starts after ``bell``, is quieter and is over before the bell is: part of its sound."""
     return bell.onset < tone.onset < bell.end and tone.end <= bell.end + 0.1 and tone.level < bell.level
+
+
+def _before_cutoff(levels: np.ndarray) -> np.ndarray:
+    """``levels`` without the last frames that each fall 3 dB or more below the one before: a tone switched
+    off within the analysis window (a bell decays well under 1 dB a frame)."""
+    n = len(levels)
+    while n > 2 and levels[n - 2] - levels[n - 1] >= 3.0:
+        n -= 1
+    return levels[:n]
+
+
+def _rise(above: np.ndarray, track: _Track, peak: float) -> float:
+    """dB from the loudest of the track's bins (and 3 either side) in the 3 frames before it began to its
+    peak: an electronic tone switches on out of the noise floor, a whistle picked up again mid-swell (its
+    track broken by a pitch glide) was already sounding there."""
+    b = int(round(float(np.mean(track.bins))))
+    before = above[max(0, track.start - 3):track.start, max(0, b - 3):b + 4]
+    return float(peak - max(0.0, float(before.max()))) if before.size else float(peak)
 
 
 def _tone_conf(level_db: float) -> float:
